@@ -1,0 +1,55 @@
+// Bundles every function in project.yml into the one CommonJS file its `.include` names, with
+// `exports.main`, so the deployed function needs no node_modules and `doctl serverless deploy .`
+// ships exactly that file (PLATFORM-FACTS.md: `.include` with one file → a single-file action).
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { build as esbuild } from 'esbuild';
+import { bundlePath, loadProject, ProjectError, type FunctionSpec } from './project.js';
+
+/** The deployed runtime is nodejs:22; the local platform runs bundles on this machine's Node 20. */
+const bundleTarget = 'node20';
+
+export interface BuiltFunction {
+  qualifiedName: string;
+  bundle: string;
+  bytes: number;
+  /** Content hash of the bundle: the version an activation records. */
+  buildId: string;
+}
+
+export async function buildProject(rootDir: string): Promise<BuiltFunction[]> {
+  const project = loadProject(rootDir, { unresolved: 'empty' });
+  return Promise.all(project.functions.map((fn) => buildFunction(fn)));
+}
+
+export async function buildFunction(fn: FunctionSpec): Promise<BuiltFunction> {
+  const entry = path.join(fn.directory, 'index.ts');
+  if (!existsSync(entry)) throw new ProjectError(`${fn.qualifiedName}: ${entry} is missing`);
+  const bundle = bundlePath(fn);
+  await esbuild({
+    entryPoints: [entry],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: bundleTarget,
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return describeBundle(fn.qualifiedName, bundle);
+}
+
+export function describeBundle(qualifiedName: string, bundle: string): BuiltFunction {
+  const bytes = statSync(bundle).size;
+  const buildId = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 12);
+  return { qualifiedName, bundle, bytes, buildId };
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
