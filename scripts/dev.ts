@@ -28,7 +28,7 @@ log(`built ${built.length} functions (${built.map((fn) => `${fn.qualifiedName} $
 
 const platform = await startPlatform({
   rootDir,
-  dataDir: path.join(rootDir, '.data'),
+  dataDir: process.env.SLUICE_DATA_DIR || path.join(rootDir, '.data'),
   inheritEnvironment: true,
   ports: {
     web: portFromEnv('PORT', devPorts.web),

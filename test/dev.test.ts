@@ -1,0 +1,82 @@
+// `npm run dev` as a person runs it: it builds, starts every service, prints where they are, and
+// Ctrl-C leaves no process behind.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { rootDir } from './helpers/paths.js';
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-dev-test-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Every process descending from `root`, as pids. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number) as [number, number];
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() ?? -1) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every process whose command line mentions the given text (the data dir names our servers). */
+function processesMentioning(text: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(text) && !line.includes('ps -eo'));
+}
+
+describe('npm run dev', () => {
+  it('starts everything, prints the URLs and stops cleanly on SIGINT', async () => {
+    const child = spawn(process.execPath, [path.join(rootDir, 'node_modules/tsx/dist/cli.mjs'), 'scripts/dev.ts'], {
+      cwd: rootDir,
+      env: { ...process.env, PORT: '0', FUNCTIONS_PORT: '0', SPACES_PORT: '0', POSTGRES_PORT: '0', SLUICE_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    await expect.poll(() => output, { timeout: 45_000, interval: 100 }).toMatch(/Ctrl-C stops everything/);
+    const pageUrl = /^\s*page\s+(\S+)/m.exec(output)?.[1];
+    const createUrl = /^\s*functions\s+(\S+)/m.exec(output)?.[1];
+    expect(pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(createUrl).toMatch(/\/api\/v1\/web\/[\w-]+\/presign\/create$/);
+
+    const page = await fetch(pageUrl ?? '');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Sluice</title>');
+    const config = (await (await fetch(new URL('config.json', pageUrl))).json()) as { apiBase: string };
+    expect(`${config.apiBase}/presign/create`).toBe(createUrl);
+    const preflight = await fetch(createUrl ?? '', { method: 'OPTIONS', headers: { origin: new URL(pageUrl ?? '').origin, 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBeLessThan(300);
+
+    expect(processesMentioning(dataDir).length).toBeGreaterThan(0);
+    const started = descendants(child.pid ?? -1);
+    expect(started.length).toBeGreaterThan(1);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('stopped');
+    expect(processesMentioning(dataDir)).toEqual([]);
+    expect(started.filter(isAlive)).toEqual([]);
+  }, 90_000);
+});
