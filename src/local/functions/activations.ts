@@ -1,0 +1,93 @@
+// Activation records in the shape the OpenWhisk REST API returns them
+// (`GET /api/v1/namespaces/<ns>/activations/<id>`; apache/openwhisk WhiskActivation.toExtendedJson
+// and ActivationResponse: status codes 0–3 with their messages).
+import { randomUUID } from 'node:crypto';
+
+export const activationStatus = {
+  success: { statusCode: 0, status: 'success' },
+  applicationError: { statusCode: 1, status: 'application error' },
+  developerError: { statusCode: 2, status: 'action developer error' },
+  whiskError: { statusCode: 3, status: 'whisk internal error' },
+} as const;
+
+export type ActivationOutcome = keyof typeof activationStatus;
+
+export interface ActivationAnnotation {
+  key: string;
+  value: unknown;
+}
+
+export interface ActivationRecord {
+  activationId: string;
+  /** The namespace that ran it. */
+  namespace: string;
+  /** The function's own name; the annotation `path` has `<namespace>/<package>/<function>`. */
+  name: string;
+  /** The build (bundle content hash) that ran it; DigitalOcean puts the action's semver here. */
+  version: string;
+  subject: string;
+  /** Epoch ms. */
+  start: number;
+  /** Epoch ms; 0 while running. */
+  end: number;
+  duration: number;
+  response: {
+    status: string;
+    statusCode: number;
+    success: boolean;
+    /** The function's result; for errors `{error: …}`. */
+    result: Record<string, unknown>;
+  };
+  /** `<ISO time> stdout|stderr: <line>`, as `doctl serverless activations logs` shows them. */
+  logs: string[];
+  annotations: ActivationAnnotation[];
+  publish: false;
+}
+
+/** OpenWhisk activation ids are 32 hex digits. */
+export function newActivationId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+/** Kept in memory for the runtime's life; the oldest are dropped past this many. */
+const retainedActivations = 10_000;
+
+export class ActivationStore {
+  private readonly records = new Map<string, ActivationRecord>();
+  private readonly waiters = new Map<string, Array<(record: ActivationRecord) => void>>();
+
+  get(id: string): ActivationRecord | undefined {
+    return this.records.get(id);
+  }
+
+  /** Records a finished activation and wakes whoever waits for it. */
+  put(record: ActivationRecord): void {
+    this.records.set(record.activationId, record);
+    if (this.records.size > retainedActivations) {
+      const oldest = this.records.keys().next().value;
+      if (oldest !== undefined) this.records.delete(oldest);
+    }
+    const waiting = this.waiters.get(record.activationId) ?? [];
+    this.waiters.delete(record.activationId);
+    for (const wake of waiting) wake(record);
+  }
+
+  /** Resolves with the record once the activation has finished, or undefined after `timeoutMs`. */
+  wait(id: string, timeoutMs: number): Promise<ActivationRecord | undefined> {
+    const done = this.records.get(id);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve) => {
+      const wake = (record: ActivationRecord | undefined): void => {
+        clearTimeout(timer);
+        resolve(record);
+      };
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(id)?.filter((entry) => entry !== wake) ?? [];
+        if (list.length > 0) this.waiters.set(id, list);
+        else this.waiters.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), wake]);
+    });
+  }
+}

@@ -1,0 +1,37 @@
+// Namespace-wide activation limits (PLATFORM-FACTS.md "Functions limits": 120 concurrent
+// activations and 600 invocations per minute per namespace). Past either, the invoke API and web
+// functions answer 429 with OpenWhisk's messages (apache/openwhisk http/ErrorResponse.scala).
+
+export const defaultMaxConcurrentActivations = 120;
+export const defaultMaxInvocationsPerMinute = 600;
+const rateWindowMs = 60_000;
+
+export class NamespaceLimits {
+  private inFlight = 0;
+  /** Acceptance times (epoch ms) within the last minute, oldest first. */
+  private accepted: number[] = [];
+
+  constructor(
+    private readonly maxConcurrent: number,
+    private readonly maxPerMinute: number,
+  ) {}
+
+  /** Counts one activation in if both limits allow it; otherwise returns the 429 message. */
+  admit(now = Date.now()): { ok: true } | { ok: false; message: string } {
+    while (this.accepted.length > 0 && (this.accepted[0] ?? now) <= now - rateWindowMs) this.accepted.shift();
+    if (this.accepted.length >= this.maxPerMinute) {
+      return { ok: false, message: `Too many requests in the last minute (count: ${this.accepted.length + 1}, allowed: ${this.maxPerMinute}).` };
+    }
+    if (this.inFlight >= this.maxConcurrent) {
+      return { ok: false, message: `Too many concurrent requests in flight (count: ${this.inFlight + 1}, allowed: ${this.maxConcurrent}).` };
+    }
+    this.accepted.push(now);
+    this.inFlight += 1;
+    return { ok: true };
+  }
+
+  /** An admitted activation has ended (whatever its outcome). */
+  release(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+  }
+}

@@ -1,0 +1,256 @@
+// One worker process: the local stand-in for one container of the Node.js runtime. It runs one
+// function at one build, one activation at a time (PLATFORM-FACTS.md "Functions limits":
+// `concurrency: 1` per container), and is driven over the action-proxy protocol (`/init` once,
+// `/run` per activation). The worker is SIGKILLed when an activation passes its timeout, as the
+// invoker destroys a container that timed out.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { z } from 'zod';
+import type { FunctionSpec } from '../project.js';
+import { activationEndSentinel } from './protocol.js';
+
+/** How long a new process may take to start listening before it counts as failed. */
+const workerStartTimeoutMs = 10_000;
+/** After /run answers, how long to wait for the end-of-activation markers on stdout and stderr. */
+const logDrainTimeoutMs = 2_000;
+
+export interface FunctionBuild {
+  fn: FunctionSpec;
+  /** The single-file CommonJS bundle's source. */
+  code: string;
+  /** Content hash of the bundle. */
+  buildId: string;
+}
+
+/** The fields the invoker sends with every `/run` besides `value` (apache/openwhisk ContainerProxy). */
+export interface RunContext {
+  namespace: string;
+  action_name: string;
+  action_version: string;
+  activation_id: string;
+  transaction_id: string;
+  deadline: string;
+  api_key?: string;
+}
+
+export type RunOutcome =
+  | { kind: 'result'; result: Record<string, unknown>; initMs: number | undefined }
+  /** The proxy answered with an error status (failed init, synchronous throw, non-object result). */
+  | { kind: 'developerError'; message: string; initMs: number | undefined }
+  | { kind: 'timeout'; initializing: boolean }
+  | { kind: 'crashed' };
+
+const portMessageSchema = z.object({ port: z.number().int().positive() });
+const proxyErrorSchema = z.object({ error: z.unknown() });
+const resultSchema = z.record(z.string(), z.unknown());
+
+type Stream = 'stdout' | 'stderr';
+
+export class Worker {
+  /** Busy from the moment an activation is handed to it until its logs are in. */
+  busy = false;
+  /** No further activations: the build was replaced, or the process failed. */
+  retired = false;
+  lastUsedAt = Date.now();
+  private initialized = false;
+  private exitedFlag = false;
+  private logSink: ((line: string) => void) | undefined;
+  private markersSeen = new Set<Stream>();
+  private markersDone: (() => void) | undefined;
+  private crashed: (() => void) | undefined;
+  readonly exited: Promise<void>;
+
+  private constructor(
+    readonly build: FunctionBuild,
+    private readonly child: ChildProcess,
+    readonly pid: number,
+    private readonly port: number,
+  ) {
+    this.exited = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    void this.exited.then(() => {
+      this.exitedFlag = true;
+      this.retired = true;
+      this.crashed?.();
+    });
+    this.pipeLines(child, 'stdout');
+    this.pipeLines(child, 'stderr');
+  }
+
+  static async spawn(
+    proxyScript: string,
+    build: FunctionBuild,
+    options: { apiHost: string; cwd: string },
+  ): Promise<Worker> {
+    // The container's environment: nothing of this machine's, only what the platform gives it
+    // (`__OW_API_HOST` at container start; project.yml `environment` arrives with /init).
+    const child = spawn(process.execPath, [`--max-old-space-size=${build.fn.memoryMb}`, proxyScript], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', __OW_API_HOST: options.apiHost },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      const fail = (reason: string): void => {
+        cleanup();
+        child.kill('SIGKILL');
+        reject(new Error(`worker for ${build.fn.qualifiedName} did not start: ${reason}`));
+      };
+      const onMessage = (message: unknown): void => {
+        const parsed = portMessageSchema.safeParse(message);
+        if (!parsed.success) return fail('unexpected first message');
+        cleanup();
+        resolve(parsed.data.port);
+      };
+      const onExit = (code: number | null): void => fail(`exited with ${code}`);
+      const onError = (error: Error): void => fail(error.message);
+      const timer = setTimeout(() => fail('timed out'), workerStartTimeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        child.off('error', onError);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.once('error', onError);
+    });
+    if (child.pid === undefined) throw new Error(`worker for ${build.fn.qualifiedName} has no pid`);
+    return new Worker(build, child, child.pid, port);
+  }
+
+  get alive(): boolean {
+    return !this.exitedFlag;
+  }
+
+  /**
+   * Runs one activation: `/init` first if this process is cold, then `/run`. The timeout covers
+   * both (DigitalOcean's limit includes initialization). Never throws: every way it can end is an
+   * outcome. Log lines of the activation go to `onLog`.
+   */
+  async activate(
+    params: Record<string, unknown>,
+    context: RunContext,
+    environment: Record<string, string>,
+    timeoutMs: number,
+    onLog: (line: string) => void,
+  ): Promise<RunOutcome> {
+    this.busy = true;
+    this.logSink = onLog;
+    this.markersSeen = new Set();
+    let initializing = !this.initialized;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<RunOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        resolve({ kind: 'timeout', initializing });
+        void this.kill();
+      }, timeoutMs);
+    });
+    const crashed = new Promise<RunOutcome>((resolve) => {
+      if (this.exitedFlag) resolve({ kind: 'crashed' });
+      // Also when we killed it: after a timeout that outcome has already won the race; otherwise
+      // (stop, redeploy) the activation did end without a result.
+      this.crashed = () => resolve({ kind: 'crashed' });
+    });
+    const work = async (): Promise<RunOutcome> => {
+      let initMs: number | undefined;
+      if (!this.initialized) {
+        const initStart = Date.now();
+        const init = await this.post('/init', {
+          value: { name: context.action_name, main: this.build.fn.main, code: this.build.code, binary: false, env: environment },
+        });
+        initMs = Date.now() - initStart;
+        if (init.status !== 200) return { kind: 'developerError', message: describeProxyError(init.body), initMs };
+        this.initialized = true;
+        initializing = false;
+      }
+      const run = await this.post('/run', { value: params, ...context });
+      if (run.status !== 200) return { kind: 'developerError', message: describeProxyError(run.body), initMs };
+      const result = resultSchema.safeParse(run.body);
+      if (!result.success) return { kind: 'developerError', message: 'The action did not return a dictionary.', initMs };
+      return { kind: 'result', result: result.data, initMs };
+    };
+    const outcome = await Promise.race([work().catch((): Promise<RunOutcome> => crashed), timedOut, crashed]);
+    clearTimeout(timer);
+    if (outcome.kind === 'result' || outcome.kind === 'developerError') await this.drainLogs();
+    this.logSink = undefined;
+    this.crashed = undefined;
+    // A container whose action failed to initialize or run (developer error) is not reused.
+    if (outcome.kind !== 'result') {
+      this.retired = true;
+      void this.kill();
+    }
+    this.busy = false;
+    this.lastUsedAt = Date.now();
+    return outcome;
+  }
+
+  /** SIGKILL, as the invoker destroys a container; resolves once the process is gone. */
+  kill(): Promise<void> {
+    this.retired = true;
+    if (!this.exitedFlag) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  private async post(route: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`http://127.0.0.1:${this.port}${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text) as unknown;
+    } catch {
+      // Not JSON: keep the text for the error message.
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  /** Waits until both streams have printed the end marker (or the process is gone, or a short cap). */
+  private drainLogs(): Promise<void> {
+    if (this.markersSeen.size === 2 || this.exitedFlag) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, logDrainTimeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.markersDone = () => {
+        this.markersDone = undefined;
+        done();
+      };
+      void this.exited.then(done);
+    });
+  }
+
+  private pipeLines(child: ChildProcess, stream: Stream): void {
+    let partial = '';
+    child[stream]?.setEncoding('utf8');
+    child[stream]?.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.onLine(stream, line);
+    });
+    child[stream]?.on('end', () => {
+      if (partial !== '') this.onLine(stream, partial);
+      partial = '';
+    });
+  }
+
+  private onLine(stream: Stream, line: string): void {
+    if (line === activationEndSentinel) {
+      this.markersSeen.add(stream);
+      if (this.markersSeen.size === 2) this.markersDone?.();
+      return;
+    }
+    this.logSink?.(`${new Date().toISOString()} ${stream}: ${line}`);
+  }
+}
+
+function describeProxyError(body: unknown): string {
+  const parsed = proxyErrorSchema.safeParse(body);
+  if (parsed.success) return typeof parsed.data.error === 'string' ? parsed.data.error : JSON.stringify(parsed.data.error);
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
