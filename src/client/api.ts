@@ -129,6 +129,7 @@ function errorFromResponse(fn: ApiFunctionName, response: Response, json: unknow
         code: parsed.data.error.code,
         message: parsed.data.error.message,
         ...(parsed.data.error.requestId === undefined ? {} : { requestId: parsed.data.error.requestId }),
+        ...(parsed.data.error.details === undefined ? {} : { details: parsed.data.error.details }),
       }
     : // Not our format: the platform itself answered (gateway error, unknown function, …).
       { code: `HTTP_${response.status}`, message: `presign/${fn}: HTTP ${response.status} ${text.slice(0, maxQuotedBodyChars)}`.trim() };

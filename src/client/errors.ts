@@ -28,6 +28,8 @@ export interface SluiceApiErrorFields {
   retryAfterSeconds?: number;
   /** The server's request id for 500s, to find the log line. */
   requestId?: string;
+  /** JSON-able specifics from the server (e.g. which fields failed validation). */
+  details?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -37,6 +39,7 @@ export class SluiceApiError extends Error {
   readonly code: string;
   readonly retryAfterSeconds?: number;
   readonly requestId?: string;
+  readonly details?: Record<string, unknown>;
 
   constructor(fields: SluiceApiErrorFields) {
     super(fields.message, fields.cause === undefined ? undefined : { cause: fields.cause });
@@ -44,6 +47,7 @@ export class SluiceApiError extends Error {
     this.code = fields.code;
     if (fields.retryAfterSeconds !== undefined) this.retryAfterSeconds = fields.retryAfterSeconds;
     if (fields.requestId !== undefined) this.requestId = fields.requestId;
+    if (fields.details !== undefined) this.details = fields.details;
   }
 }
 

@@ -169,6 +169,7 @@ export const errorResponseSchema = z.looseObject({
     code: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
     message: z.string(),
     requestId: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
   }),
 });
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;

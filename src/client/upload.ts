@@ -320,6 +320,7 @@ class PartUrlSigner {
 /** Runs one request under the retry policy; `resign` marks a request to a presigned part URL. */
 async function withRetry<T>(ctx: Context, attempt: () => Promise<T>, resign?: () => void): Promise<T> {
   for (let failures = 1; ; failures++) {
+    ctx.signal.throwIfAborted();
     await ctx.gate.wait(ctx.signal);
     try {
       return await attempt();
