@@ -140,17 +140,20 @@ export class Worker {
     this.markersSeen = new Set();
     let initializing = !this.initialized;
     let timer: NodeJS.Timeout | undefined;
+    let timingOut = false;
+    // Resolved only once the process is gone, so a timed-out record never names a live worker.
     const timedOut = new Promise<RunOutcome>((resolve) => {
       timer = setTimeout(() => {
-        resolve({ kind: 'timeout', initializing });
-        void this.kill();
+        timingOut = true;
+        void this.kill().then(() => resolve({ kind: 'timeout', initializing }));
       }, timeoutMs);
     });
     const crashed = new Promise<RunOutcome>((resolve) => {
       if (this.exitedFlag) resolve({ kind: 'crashed' });
-      // Also when we killed it: after a timeout that outcome has already won the race; otherwise
-      // (stop, redeploy) the activation did end without a result.
-      this.crashed = () => resolve({ kind: 'crashed' });
+      // Also when we killed it for another reason (stop): the activation ended without a result.
+      this.crashed = () => {
+        if (!timingOut) resolve({ kind: 'crashed' });
+      };
     });
     const work = async (): Promise<RunOutcome> => {
       let initMs: number | undefined;
