@@ -179,10 +179,7 @@ export class Worker {
     this.logSink = undefined;
     this.crashed = undefined;
     // A container whose action failed to initialize or run (developer error) is not reused.
-    if (outcome.kind !== 'result') {
-      this.retired = true;
-      void this.kill();
-    }
+    if (outcome.kind !== 'result') await this.kill();
     this.busy = false;
     this.lastUsedAt = Date.now();
     return outcome;
