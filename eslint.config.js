@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'packages/*/*/index.js', 'web/dist/', '.data/', 'build/', 'dist/', 'test-results/', 'coverage/'],
+    ignores: ['node_modules/', 'packages/*/*/index.js', 'test/fixtures/*/packages/*/*/index.js', 'web/dist/', '.data/', 'build/', 'dist/', 'test-results/', 'coverage/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
