@@ -1,0 +1,120 @@
+// The migration runner: numeric order, each file once and atomically, safe when two callers
+// race (two deploys, or the dev platform and a test).
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/db/migrate.js';
+import { startLocalPostgres, type LocalPostgres } from '../src/local/postgres.js';
+
+let workDir: string;
+let server: LocalPostgres;
+let admin: postgres.Sql;
+let databaseCount = 0;
+
+beforeAll(async () => {
+  workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-migrate-test-'));
+  server = await startLocalPostgres({ dataDir: path.join(workDir, 'pg'), persistent: false });
+  admin = postgres(server.url, { max: 1, onnotice: () => undefined });
+});
+
+afterAll(async () => {
+  await admin.end();
+  await server.stop();
+  await fs.rm(workDir, { recursive: true, force: true });
+});
+
+/** An empty database of its own for each test. */
+async function freshDatabase(): Promise<string> {
+  databaseCount += 1;
+  const name = `migrate_${databaseCount}`;
+  await admin`create database ${admin(name)}`;
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function migrationsDir(files: Record<string, string>): Promise<string> {
+  const directory = await fs.mkdtemp(path.join(workDir, 'migrations-'));
+  for (const [name, sql] of Object.entries(files)) await fs.writeFile(path.join(directory, name), sql);
+  return directory;
+}
+
+async function query<T extends object>(url: string, run: (sql: postgres.Sql) => Promise<T[]>): Promise<T[]> {
+  const sql = postgres(url, { max: 1 });
+  try {
+    return await run(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+describe('migrate', () => {
+  it('applies the files in numeric order, each once, and records them', async () => {
+    const url = await freshDatabase();
+    // Each file depends on the one before, so a wrong order fails.
+    const directory = await migrationsDir({
+      '0010_seed.sql': "insert into b (a_id, note) values (1, 'seeded');",
+      '0002_b.sql': 'create table b (a_id int references a (id), note text);',
+      '0001_a.sql': 'create table a (id int primary key); insert into a values (1);',
+      'README.md': 'not a migration',
+    });
+
+    expect(await migrate(url, { directory })).toEqual(['0001_a', '0002_b', '0010_seed']);
+    expect(await migrate(url, { directory })).toEqual([]);
+    expect(await query(url, (sql) => sql`select note from b`)).toEqual([{ note: 'seeded' }]);
+
+    await fs.writeFile(path.join(directory, '0011_more.sql'), "insert into b (a_id, note) values (1, 'later');");
+    expect(await migrate(url, { directory })).toEqual(['0011_more']);
+    const recorded = await query(url, (sql) => sql<{ name: string; applied: boolean }[]>`select name, applied_at <= now() as applied from schema_migrations order by name`);
+    expect(recorded).toEqual(['0001_a', '0002_b', '0010_seed', '0011_more'].map((name) => ({ name, applied: true })));
+  });
+
+  it('rolls back a failing migration, records nothing for it, and applies it once fixed', async () => {
+    const url = await freshDatabase();
+    const directory = await migrationsDir({
+      '0001_ok.sql': 'create table ok (id int);',
+      '0002_broken.sql': 'create table half (id int);\nselect no_such_function();',
+    });
+
+    await expect(migrate(url, { directory })).rejects.toThrow(/no_such_function/);
+    expect(await query(url, (sql) => sql`select name from schema_migrations`)).toEqual([{ name: '0001_ok' }]);
+    expect(await query(url, (sql) => sql`select to_regclass('half') as half`)).toEqual([{ half: null }]);
+
+    await fs.writeFile(path.join(directory, '0002_broken.sql'), 'create table half (id int);');
+    expect(await migrate(url, { directory })).toEqual(['0002_broken']);
+  });
+
+  it('applies each file exactly once when two callers race', async () => {
+    const url = await freshDatabase();
+    // The slow first file keeps the first caller inside its transaction while the second arrives;
+    // plain CREATE TABLEs would fail if any file ran twice.
+    const directory = await migrationsDir({
+      '0001_slow.sql': 'select pg_sleep(0.3); create table runs (file text);',
+      '0002_log.sql': "create table second (id int); insert into runs values ('0002');",
+      '0003_log.sql': "create table third (id int); insert into runs values ('0003');",
+    });
+
+    const [first, second] = await Promise.all([migrate(url, { directory }), migrate(url, { directory })]);
+    expect([...first, ...second].sort()).toEqual(['0001_slow', '0002_log', '0003_log']);
+    expect(await query(url, (sql) => sql`select file from runs order by file`)).toEqual([{ file: '0002' }, { file: '0003' }]);
+  });
+
+  it('refuses misnamed or duplicate-numbered files before touching the database', async () => {
+    const url = await freshDatabase();
+    await expect(migrate(url, { directory: await migrationsDir({ '1_short.sql': 'select 1;' }) })).rejects.toThrow(/1_short\.sql.*NNNN_name\.sql/);
+    await expect(
+      migrate(url, { directory: await migrationsDir({ '0001_a.sql': 'select 1;', '0001_b.sql': 'select 1;' }) }),
+    ).rejects.toThrow(/share the number 1/);
+    expect(await query(url, (sql) => sql`select to_regclass('schema_migrations') as t`)).toEqual([{ t: null }]);
+  });
+
+  it("applies the project's own migrations to an empty database, then nothing", async () => {
+    const url = await freshDatabase();
+    const applied = await migrate(url);
+    expect(applied.length).toBeGreaterThan(0);
+    expect(applied[0]).toMatch(/^0001_/);
+    expect(await migrate(url)).toEqual([]);
+  });
+});
