@@ -54,9 +54,12 @@ describe('npm run dev', () => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
 
-    await expect.poll(() => output, { timeout: 45_000, interval: 100 }).toMatch(/Ctrl-C stops everything/);
+    // Until the banner, or until the process dies (then its output says why).
+    await expect.poll(() => (exitCode === undefined ? output : `exited ${exitCode}: ${output}`), { timeout: 45_000, interval: 100 }).toMatch(/Ctrl-C stops everything/);
+    expect(exitCode).toBeUndefined();
     const pageUrl = /^\s*page\s+(\S+)/m.exec(output)?.[1];
     const createUrl = /^\s*functions\s+(\S+)/m.exec(output)?.[1];
     expect(pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
