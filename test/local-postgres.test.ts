@@ -30,6 +30,11 @@ afterAll(async () => {
   await fs.rm(workDir, { recursive: true, force: true });
 });
 
+/** One persistent cluster shared by the tests below: each initdb costs a second or more here. */
+function persistentDataDir(): string {
+  return path.join(workDir, 'persistent');
+}
+
 async function start(options: Parameters<typeof startLocalPostgres>[0]): Promise<LocalPostgres> {
   const server = await startLocalPostgres(options);
   started.push(server);
@@ -95,7 +100,7 @@ describe('startLocalPostgres', () => {
   });
 
   it('keeps a persistent data dir across restarts without initialising it again', async () => {
-    const dataDir = path.join(workDir, 'persistent');
+    const dataDir = persistentDataDir();
     const firstLog: string[] = [];
     const first = await start({ dataDir, persistent: true, log: (line) => firstLog.push(line) });
     const sql1 = postgres(first.url, { max: 1 });
@@ -119,7 +124,7 @@ describe('startLocalPostgres', () => {
   });
 
   it('stops a server left running by a node process that was SIGKILLed', async () => {
-    const dataDir = path.join(workDir, 'killed');
+    const dataDir = persistentDataDir();
     const script = path.join(workDir, 'start-and-hang.mts');
     await fs.writeFile(
       script,
@@ -167,7 +172,8 @@ describe('startLocalPostgres', () => {
   });
 
   it('removes a postmaster.pid whose process is gone', async () => {
-    const dataDir = path.join(workDir, 'stale-pid-file');
+    const dataDir = persistentDataDir();
+    // Initialises the cluster when this test runs alone.
     const first = await start({ dataDir, persistent: true });
     await first.stop();
 
