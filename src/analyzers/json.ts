@@ -283,12 +283,15 @@ class JsonTokenizer {
 
   private recordKey(bytes: number[]): void {
     if (this.stack.length === 1) this.keyCount += 1;
-    const raw = keyDecoder.decode(new Uint8Array(bytes));
-    let key = raw;
-    try {
-      key = JSON.parse(`"${raw}"`) as string;
-    } catch {
-      // A key cut at maxKeyBytes may end inside an escape; the raw text is kept then.
+    // Keys repeat in every record of an array: the common plain-ASCII key skips the decoders.
+    const plain = bytes.every((byte) => byte < 0x80 && byte !== 0x5c);
+    let key = plain ? String.fromCharCode(...bytes) : keyDecoder.decode(new Uint8Array(bytes));
+    if (!plain) {
+      try {
+        key = JSON.parse(`"${key}"`) as string;
+      } catch {
+        // A key cut at maxKeyBytes may end inside an escape; the raw text is kept then.
+      }
     }
     if (this.keys.has(key)) return;
     if (this.keys.size >= maxKeys) this.keysTruncated = true;
