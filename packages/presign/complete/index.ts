@@ -1,4 +1,11 @@
-// Placeholder until the handler lands (issues 3 and 4).
-export async function main(): Promise<Record<string, unknown>> {
-  return { statusCode: 501, body: { error: { code: 'NOT_IMPLEMENTED', message: 'This function is not built yet.' } } };
-}
+// POST presign/complete {jobId, token, parts?} → 202 {job}
+import { webFunction } from '../../../src/http/web-function.js';
+import { completeUpload } from '../../../src/jobs/complete.js';
+import { completeRequestSchema } from '../../../src/jobs/schemas.js';
+import { uploadServices } from '../../../src/jobs/services.js';
+
+export const main = webFunction({
+  methods: ['post'],
+  fields: completeRequestSchema,
+  handle: async (input) => ({ status: 202, body: { job: await completeUpload(uploadServices(), input) } }),
+});

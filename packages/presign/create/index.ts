@@ -1,4 +1,14 @@
-// Placeholder until the handler lands (issues 3 and 4).
-export async function main(): Promise<Record<string, unknown>> {
-  return { statusCode: 501, body: { error: { code: 'NOT_IMPLEMENTED', message: 'This function is not built yet.' } } };
-}
+// POST presign/create {filename, size, contentType, sha256?} → 201 {jobId, token, expiresAt, upload}
+import { authenticate } from '../../../src/auth/api-keys.js';
+import { uploadConfig } from '../../../src/config.js';
+import { webFunction } from '../../../src/http/web-function.js';
+import { createUpload } from '../../../src/jobs/create.js';
+import { createRequestSchema } from '../../../src/jobs/schemas.js';
+import { uploadServices } from '../../../src/jobs/services.js';
+
+export const main = webFunction({
+  methods: ['post'],
+  authorize: (request) => void authenticate(request.headers, uploadConfig()),
+  fields: createRequestSchema,
+  handle: async (input, request) => ({ status: 201, body: await createUpload(uploadServices(), input, request.headers) }),
+});

@@ -1,4 +1,11 @@
-// Placeholder until the handler lands (issues 3 and 4).
-export async function main(): Promise<Record<string, unknown>> {
-  return { statusCode: 501, body: { error: { code: 'NOT_IMPLEMENTED', message: 'This function is not built yet.' } } };
-}
+// POST presign/parts {jobId, token, partNumbers} → 200 {parts, uploaded, expiresAt}
+import { webFunction } from '../../../src/http/web-function.js';
+import { signParts } from '../../../src/jobs/parts.js';
+import { partsRequestSchema } from '../../../src/jobs/schemas.js';
+import { uploadServices } from '../../../src/jobs/services.js';
+
+export const main = webFunction({
+  methods: ['post'],
+  fields: partsRequestSchema,
+  handle: async (input) => ({ status: 200, body: await signParts(uploadServices(), input) }),
+});

@@ -1,4 +1,11 @@
-// Placeholder until the handler lands (issues 3 and 4).
-export async function main(): Promise<Record<string, unknown>> {
-  return { statusCode: 501, body: { error: { code: 'NOT_IMPLEMENTED', message: 'This function is not built yet.' } } };
-}
+// GET or POST presign/status {jobId, token} → 200 {job}
+import { sql } from '../../../src/db/client.js';
+import { webFunction } from '../../../src/http/web-function.js';
+import { jobRequestSchema } from '../../../src/jobs/schemas.js';
+import { jobStatus } from '../../../src/jobs/status.js';
+
+export const main = webFunction({
+  methods: ['get', 'post'],
+  fields: jobRequestSchema,
+  handle: async (input) => ({ status: 200, body: { job: await jobStatus(sql(), input) } }),
+});

@@ -1,0 +1,316 @@
+// The one place configuration is read. Every variable comes from the function's environment
+// (project.yml `environment:` → process.env in the deployed runtime and in the local platform) and
+// is validated here with zod, once, with a message that names the variable. Everything after this
+// module trusts the types.
+//
+// Configuration is split into sections read on first use, because the two packages get different
+// environments (project.yml): `process/*` has no API_KEYS or ALLOWED_ORIGINS and must not fail for
+// their absence. An empty value means "use the default" where a default makes sense: the deployer
+// and the local platform substitute unresolved optional `${VAR}`s with "" (PLATFORM-FACTS.md
+// "project.yml").
+import { z } from 'zod';
+
+type Env = Record<string, string | undefined>;
+
+// ---- Defaults and fixed limits (units in the names, reasons beside them) ----------------------
+
+/** A presigned single PUT is checked when the request starts, so minutes are enough even for a slow upload; short limits the damage of a leaked URL. */
+export const singlePutUrlExpirySeconds = 15 * 60;
+/** Part URLs are signed just in time (`presign/parts`), so they can be as short-lived as the single PUT. */
+export const partUrlExpirySeconds = 15 * 60;
+/** How long a job waits for its bytes before the sweep expires it: a multi-GB upload over a slow line can take hours, and resuming after a reload must stay possible. */
+export const uploadWindowSeconds = 24 * 60 * 60;
+/** Spaces' minimum part is 5 MiB (PLATFORM-FACTS "Spaces"); 8 MiB keeps the request count down and matches common S3 clients. */
+export const minPartSizeBytes = 8 * 1024 * 1024;
+/** Spaces' maximum part size (PLATFORM-FACTS "Spaces"). */
+export const maxPartSizeBytes = 5 * 1024 * 1024 * 1024;
+/** S3/Spaces allow at most 10,000 parts per multipart upload. */
+export const maxPartCount = 10_000;
+/** `presign/parts` signs at most this many URLs a call: enough for a wide parallel window, small enough to stay far below the 1 MB result limit. */
+export const maxPartNumbersPerCall = 100;
+/** Below this a failed single PUT is cheap to redo; above it resumable parts pay for their extra requests. */
+export const multipartThresholdBytesDefault = 64 * 1024 * 1024;
+/** 5 GiB: the largest single PUT Spaces accepts, and comfortably streamed within one 15-minute activation. */
+export const maxUploadBytesDefault = 5 * 1024 * 1024 * 1024;
+/** Per client (API key, else IP): enough for a busy user, small enough to stop a script flooding the bucket. */
+export const uploadsPerHourDefault = 100;
+/** Per client and UTC day. */
+export const bytesPerDayDefault = 20 * 1024 * 1024 * 1024;
+/** The types the analyzers understand, plus opaque binary; deployments widen it deliberately. */
+export const allowedContentTypesDefault = [
+  'text/csv',
+  'text/tab-separated-values',
+  'text/plain',
+  'application/json',
+  'application/x-ndjson',
+  'application/ndjson',
+  'image/*',
+  'application/octet-stream',
+];
+/** 256 bits: a job token is the only capability for its job, so it must not be guessable. */
+export const jobTokenBytes = 32;
+/** Most filesystems and S3 tools handle names up to 255 bytes; the object key adds only `uploads/<uuid>/`. */
+export const maxFilenameBytes = 255;
+/** A raw filename longer than this is not a name but an attack or a bug: rejected rather than truncated. */
+export const maxRawFilenameBytes = 1024;
+/** A processing activation's lease: a dead activation is noticed within about a minute (DESIGN "Job state machine"). */
+export const leaseSeconds = 60;
+/** Heartbeats come four times per lease, so one or two slow database round trips never lose it. */
+export const heartbeatSeconds = 15;
+/** Attempts before a job fails for good; retries are spaced by backoff, so 5 covers a few minutes of trouble. */
+export const maxAttemptsDefault = 5;
+/** First retry delay; doubles per attempt (with jitter) up to `retryMaxDelaySeconds`. */
+export const retryBaseDelaySeconds = 10;
+export const retryMaxDelaySeconds = 10 * 60;
+/** The sweep runs every minute (project.yml trigger); activity starts one when the last is older than this. */
+export const sweepIntervalSeconds = 60;
+/** DigitalOcean allows 120 concurrent activations per namespace (PLATFORM-FACTS "Functions limits"); leave room for the web functions and the sweep. */
+export const maxConcurrentJobsDefault = 100;
+/** The async invoke answers at once (202); a slow one must not eat the web function's 10 s budget. */
+export const invokeTimeoutMs = 3_000;
+/** Connection attempts to Postgres give up well inside the web functions' 10 s limit. */
+export const databaseConnectTimeoutSeconds = 5;
+/** Close a warm container's idle connection so frozen containers do not hold the cluster's few slots (about 22 on 1 GB, PLATFORM-FACTS "Managed PostgreSQL"). */
+export const databaseIdleTimeoutSeconds = 60;
+/** PgBouncer pools listen here in transaction mode, which cannot keep prepared statements (PLATFORM-FACTS "Managed PostgreSQL"). */
+export const pgBouncerPort = 25061;
+/** SDK attempts per S3 call (standard retry mode backs off on 5xx and 503 SlowDown). */
+export const storageMaxAttempts = 4;
+/** How long a browser may cache a CORS preflight answer. */
+export const corsMaxAgeSeconds = 600;
+
+// ---- Parsing helpers -------------------------------------------------------------------------
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Treats "" and whitespace as absent, so an unresolved optional `${VAR}` falls back to the default. */
+function present(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function required(env: Env, name: string, hint = ''): string {
+  const value = present(env[name]);
+  if (value === undefined) throw new ConfigError(`${name} is required${hint ? ` (${hint})` : ''}`);
+  return value;
+}
+
+function parseWith<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const reason = result.error.issues.map((issue) => issue.message).join('; ');
+    throw new ConfigError(`${name} is invalid: ${reason}`);
+  }
+  return result.data;
+}
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = present(env[name]);
+  if (raw === undefined) return fallback;
+  return parseWith(name, z.coerce.number().int().positive('must be a positive integer'), raw);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = present(env[name]);
+  if (raw === undefined) return fallback;
+  return parseWith(name, z.enum(['true', 'false'], 'must be "true" or "false"'), raw.toLowerCase()) === 'true';
+}
+
+function list(env: Env, name: string): string[] | undefined {
+  const raw = present(env[name]);
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+// ---- Sections --------------------------------------------------------------------------------
+
+export interface DatabaseConfig {
+  url: string;
+  /** PEM text of the cluster's CA; when set, TLS is verified against it. */
+  caCert: string | undefined;
+}
+
+export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
+  const url = required(env, 'DATABASE_URL', 'postgres://user:password@host:port/database');
+  parseWith('DATABASE_URL', z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }), url);
+  const rawCa = present(env.DATABASE_CA_CERT);
+  const caCert = rawCa === undefined ? undefined : decodeCaCert(rawCa);
+  const sslMode = new URL(url).searchParams.get('sslmode');
+  // Managed PostgreSQL URLs carry sslmode=require, which postgres.js honours by encrypting
+  // WITHOUT verifying the server (PLATFORM-FACTS "Managed PostgreSQL"). Refuse that silently
+  // weaker setup: either give the CA or ask for verification against the system roots.
+  if (caCert === undefined && (sslMode === 'require' || sslMode === 'prefer')) {
+    throw new ConfigError(
+      `DATABASE_CA_CERT is required when DATABASE_URL has sslmode=${sslMode} (paste the cluster's CA certificate; see .env.example)`,
+    );
+  }
+  return { url, caCert };
+}
+
+/** Accepts the PEM as is, with literal "\n" escapes (one-line .env values), or base64 of the PEM. */
+function decodeCaCert(raw: string): string {
+  const unescaped = raw.replace(/\\n/g, '\n');
+  if (unescaped.includes('-----BEGIN CERTIFICATE-----')) return unescaped;
+  const decoded = Buffer.from(raw, 'base64').toString('utf8');
+  if (decoded.includes('-----BEGIN CERTIFICATE-----')) return decoded;
+  throw new ConfigError('DATABASE_CA_CERT is invalid: expected a PEM certificate (or its base64)');
+}
+
+export interface SpacesConfig {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Path-style for anything but DigitalOcean's own hosts (the local S3 server needs it). */
+  forcePathStyle: boolean;
+}
+
+export function loadSpacesConfig(env: Env = process.env): SpacesConfig {
+  const endpoint = required(env, 'SPACES_ENDPOINT', 'e.g. https://nyc3.digitaloceanspaces.com');
+  const endpointUrl = parseWith(
+    'SPACES_ENDPOINT',
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    endpoint,
+  );
+  const host = new URL(endpointUrl).hostname;
+  const doHost = /^([a-z0-9-]+)\.digitaloceanspaces\.com$/.exec(host);
+  const region = present(env.SPACES_REGION) ?? doHost?.[1] ?? 'us-east-1';
+  return {
+    endpoint: endpointUrl.replace(/\/+$/, ''),
+    region,
+    bucket: parseWith(
+      'SPACES_BUCKET',
+      z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name'),
+      required(env, 'SPACES_BUCKET'),
+    ),
+    accessKeyId: required(env, 'SPACES_KEY'),
+    secretAccessKey: required(env, 'SPACES_SECRET'),
+    forcePathStyle: !host.endsWith('.digitaloceanspaces.com'),
+  };
+}
+
+export interface CorsConfig {
+  /** Exact origins (scheme://host[:port]); `*` allows any. Empty: no cross-origin access. */
+  allowedOrigins: string[];
+}
+
+export function loadCorsConfig(env: Env = process.env): CorsConfig {
+  const origins = list(env, 'ALLOWED_ORIGINS') ?? [];
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`ALLOWED_ORIGINS is invalid: "${origin}" is not an origin like https://example.com`);
+    }
+  }
+  return { allowedOrigins: origins.map((origin) => origin.toLowerCase()) };
+}
+
+export interface UploadConfig {
+  /** SHA-256 hex digests of the accepted API keys (the keys themselves are never configured). */
+  apiKeyHashes: string[];
+  allowAnonymousUploads: boolean;
+  maxUploadBytes: number;
+  /** Media types, lower case; `image/*` and `*\/*` are wildcards. */
+  allowedContentTypes: string[];
+  uploadsPerHour: number;
+  bytesPerDay: number;
+  multipartThresholdBytes: number;
+}
+
+export function loadUploadConfig(env: Env = process.env): UploadConfig {
+  const apiKeyHashes = (list(env, 'API_KEYS') ?? []).map((hash) =>
+    parseWith(
+      'API_KEYS',
+      z.string().regex(/^[0-9a-f]{64}$/i, 'each entry must be the SHA-256 hex digest of a key (see .env.example)'),
+      hash,
+    ).toLowerCase(),
+  );
+  const allowAnonymousUploads = boolean(env, 'ALLOW_ANONYMOUS_UPLOADS', false);
+  if (!allowAnonymousUploads && apiKeyHashes.length === 0) {
+    // Strict by default: a deployment with neither keys nor an explicit opt-in would lock everyone
+    // out, which is always a mistake, so say so instead of answering 401 to every request.
+    throw new ConfigError('API_KEYS is required unless ALLOW_ANONYMOUS_UPLOADS=true');
+  }
+  const maxUploadBytes = positiveInteger(env, 'MAX_UPLOAD_BYTES', maxUploadBytesDefault);
+  if (maxUploadBytes > maxPartSizeBytes * maxPartCount) {
+    throw new ConfigError(`MAX_UPLOAD_BYTES is invalid: at most ${maxPartSizeBytes * maxPartCount} (10,000 parts of 5 GiB)`);
+  }
+  const allowedContentTypes = (list(env, 'ALLOWED_CONTENT_TYPES') ?? allowedContentTypesDefault).map((pattern) =>
+    parseWith(
+      'ALLOWED_CONTENT_TYPES',
+      z.string().regex(/^(\*\/\*|[a-z0-9!#$&^_.+-]+\/(\*|[a-z0-9!#$&^_.+-]+))$/i, `"${pattern}" is not a type/subtype pattern`),
+      pattern,
+    ).toLowerCase(),
+  );
+  const multipartThresholdBytes = positiveInteger(env, 'MULTIPART_THRESHOLD_BYTES', multipartThresholdBytesDefault);
+  if (multipartThresholdBytes > maxPartSizeBytes) {
+    throw new ConfigError('MULTIPART_THRESHOLD_BYTES is invalid: a single PUT is limited to 5 GiB');
+  }
+  return {
+    apiKeyHashes,
+    allowAnonymousUploads,
+    maxUploadBytes,
+    allowedContentTypes,
+    uploadsPerHour: positiveInteger(env, 'UPLOADS_PER_HOUR', uploadsPerHourDefault),
+    bytesPerDay: positiveInteger(env, 'BYTES_PER_DAY', bytesPerDayDefault),
+    multipartThresholdBytes,
+  };
+}
+
+export interface ProcessingConfig {
+  maxConcurrentJobs: number;
+  allowedContentTypes: string[];
+}
+
+export function loadProcessingConfig(env: Env = process.env): ProcessingConfig {
+  return {
+    maxConcurrentJobs: positiveInteger(env, 'MAX_CONCURRENT_JOBS', maxConcurrentJobsDefault),
+    allowedContentTypes: (list(env, 'ALLOWED_CONTENT_TYPES') ?? allowedContentTypesDefault).map((type) => type.toLowerCase()),
+  };
+}
+
+/**
+ * What the runtime tells an activation about itself (PLATFORM-FACTS "Invoking a function from
+ * another"). Read per call, not cached: the Node runtime sets these per activation.
+ */
+export interface ActivationContext {
+  apiHost: string | undefined;
+  apiKey: string | undefined;
+  activationId: string | undefined;
+  /** The deployed action version, recorded with every transition as the code version. */
+  codeVersion: string | undefined;
+  /** Epoch ms after which the runtime kills the activation. */
+  deadlineMs: number | undefined;
+}
+
+export function activationContext(env: Env = process.env): ActivationContext {
+  const deadline = Number(present(env.__OW_DEADLINE));
+  return {
+    apiHost: present(env.__OW_API_HOST),
+    apiKey: present(env.__OW_API_KEY),
+    activationId: present(env.__OW_ACTIVATION_ID),
+    codeVersion: present(env.__OW_ACTION_VERSION),
+    deadlineMs: Number.isFinite(deadline) && deadline > 0 ? deadline : undefined,
+  };
+}
+
+/** Memoises a section per environment object, so a warm container parses once. */
+function cached<T>(load: (env: Env) => T): (env?: Env) => T {
+  let last: { env: Env; value: T } | undefined;
+  return (env: Env = process.env) => {
+    if (last?.env !== env) last = { env, value: load(env) };
+    return last.value;
+  };
+}
+
+export const databaseConfig = cached(loadDatabaseConfig);
+export const spacesConfig = cached(loadSpacesConfig);
+export const corsConfig = cached(loadCorsConfig);
+export const uploadConfig = cached(loadUploadConfig);
+export const processingConfig = cached(loadProcessingConfig);

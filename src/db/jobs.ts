@@ -1,0 +1,156 @@
+// Job rows: create, read, and the small non-transition writes (dispatch bookkeeping). State
+// changes go through ./transitions.ts so each one is recorded in job_events.
+import type { Actor, Db } from './client.js';
+
+export const jobStatuses = [
+  'awaiting_upload',
+  'queued',
+  'processing',
+  'succeeded',
+  'failed',
+  'rejected',
+  'cancelled',
+  'expired',
+] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+
+export const finishedStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'rejected', 'cancelled', 'expired'];
+
+export type UploadKind = 'single' | 'multipart';
+
+/** One `jobs` row as postgres.js returns it (columns camelCased, int8 as numbers). */
+export interface JobRow {
+  id: string;
+  status: JobStatus;
+  filename: string;
+  objectKey: string;
+  size: number;
+  contentType: string;
+  sha256: string | null;
+  tokenHash: Buffer;
+  clientId: string;
+  uploadKind: UploadKind;
+  uploadId: string | null;
+  partSize: number | null;
+  partCount: number | null;
+  attempts: number;
+  maxAttempts: number;
+  runAfter: Date;
+  leaseExpiresAt: Date | null;
+  activationId: string | null;
+  buildId: string | null;
+  dispatchedAt: Date | null;
+  result: unknown;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface JobEventRow {
+  id: number;
+  jobId: string;
+  at: Date;
+  event: string;
+  fromStatus: JobStatus | null;
+  toStatus: JobStatus;
+  attempt: number;
+  activationId: string | null;
+  codeVersion: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+
+export interface NewJob {
+  id: string;
+  filename: string;
+  objectKey: string;
+  size: number;
+  contentType: string;
+  sha256: string | null;
+  tokenHash: Buffer;
+  clientId: string;
+  uploadKind: UploadKind;
+  uploadId: string | null;
+  partSize: number | null;
+  partCount: number | null;
+  maxAttempts: number;
+  uploadWindowSeconds: number;
+}
+
+/**
+ * Inserts the job and its 'created' event in one statement (a data-modifying CTE), so there is
+ * never a job without its first event, even on a PgBouncer transaction-mode connection.
+ */
+export async function insertJob(db: Db, job: NewJob, actor: Actor): Promise<JobRow> {
+  const rows = await db<JobRow[]>`
+    WITH inserted AS (
+      INSERT INTO jobs (id, filename, object_key, size, content_type, sha256, token_hash, client_id,
+                        upload_kind, upload_id, part_size, part_count, max_attempts, expires_at)
+      VALUES (${job.id}, ${job.filename}, ${job.objectKey}, ${job.size}, ${job.contentType}, ${job.sha256},
+              ${job.tokenHash}, ${job.clientId}, ${job.uploadKind}, ${job.uploadId}, ${job.partSize},
+              ${job.partCount}, ${job.maxAttempts}, now() + make_interval(secs => ${job.uploadWindowSeconds}))
+      RETURNING *
+    ), event AS (
+      INSERT INTO job_events (job_id, event, from_status, to_status, attempt, activation_id, code_version)
+      SELECT id, 'created', NULL, status, attempts, ${actor.activationId}, ${actor.codeVersion} FROM inserted
+    )
+    SELECT * FROM inserted`;
+  const row = rows[0];
+  if (row === undefined) throw new Error(`insertJob ${job.id}: no row returned`);
+  return row;
+}
+
+export async function findJob(db: Db, id: string): Promise<JobRow | undefined> {
+  const rows = await db<JobRow[]>`SELECT * FROM jobs WHERE id = ${id}`;
+  return rows[0];
+}
+
+/** A job's history in the order it happened (identity order = commit order within a job's row lock). */
+export async function listJobEvents(db: Db, jobId: string): Promise<JobEventRow[]> {
+  return db<JobEventRow[]>`SELECT * FROM job_events WHERE job_id = ${jobId} ORDER BY id`;
+}
+
+/** Appends an event that is not a transition (a dispatch, a failed invoke): from = to = the current status. */
+export async function appendJobEvent(
+  db: Db,
+  jobId: string,
+  event: string,
+  actor: Actor,
+  detail: Record<string, unknown> | null = null,
+): Promise<void> {
+  await db`
+    INSERT INTO job_events (job_id, event, from_status, to_status, attempt, activation_id, code_version, detail)
+    SELECT id, ${event}, status, status, attempts, ${actor.activationId}, ${actor.codeVersion},
+           ${detail === null ? null : db.json(detail as Parameters<Db['json']>[0])}
+    FROM jobs WHERE id = ${jobId}`;
+}
+
+/**
+ * Records a successful async invoke: `dispatched_at` lets the sweep skip jobs dispatched moments
+ * ago. Only while still queued — if the activation already claimed it, the claim's event is the
+ * truth and the dispatch bookkeeping is moot.
+ */
+export async function markDispatched(db: Db, jobId: string, invokedActivationId: string | null, actor: Actor): Promise<boolean> {
+  const rows = await db`
+    WITH updated AS (
+      UPDATE jobs SET dispatched_at = now(), updated_at = now()
+      WHERE id = ${jobId} AND status = 'queued'
+      RETURNING id, status, attempts
+    ), event AS (
+      INSERT INTO job_events (job_id, event, from_status, to_status, attempt, activation_id, code_version, detail)
+      SELECT id, 'dispatched', status, status, attempts, ${actor.activationId}, ${actor.codeVersion},
+             ${db.json({ invokedActivationId })}
+      FROM updated
+    )
+    SELECT id FROM updated`;
+  return rows.length > 0;
+}
+
+/** Jobs holding (or about to hold) an activation, for the MAX_CONCURRENT_JOBS cap; uses the partial index on processing jobs. */
+export async function countProcessingJobs(db: Db): Promise<number> {
+  const rows = await db<{ count: number }[]>`SELECT count(*) AS count FROM jobs WHERE status = 'processing'`;
+  return rows[0]?.count ?? 0;
+}

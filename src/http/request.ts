@@ -1,0 +1,97 @@
+// Turns the web-function params the platform passes into one typed request. Two shapes exist and
+// both are read (PLATFORM-FACTS "Web functions"): OpenWhisk's `__ow_method` / `__ow_headers` /
+// `__ow_path` with the JSON body and query fields merged into the params, and DigitalOcean's `http`
+// object (`method`, `path`, `headers`, `body`, `isBase64Encoded`, `queryString`). Raw-style
+// `__ow_body` / `__ow_query` are parsed too, so a function switched to `web: raw` keeps working.
+import { ApiError } from '../errors.js';
+
+export type HttpMethod = 'get' | 'post' | 'options' | 'put' | 'delete' | 'patch' | 'head';
+
+export interface WebRequest {
+  method: HttpMethod;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  path: string;
+  /** The request's own fields: body and query, with everything the platform adds removed. */
+  fields: Record<string, unknown>;
+}
+
+const methods = new Set<string>(['get', 'post', 'options', 'put', 'delete', 'patch', 'head']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringValues(value: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (!isRecord(value)) return result;
+  for (const [name, raw] of Object.entries(value)) {
+    if (typeof raw === 'string') result[name.toLowerCase()] = raw;
+    else if (Array.isArray(raw)) result[name.toLowerCase()] = raw.filter((item) => typeof item === 'string').join(', ');
+  }
+  return result;
+}
+
+/** Platform-owned keys: never part of the body a client sent. */
+function isPlatformKey(key: string): boolean {
+  return key.startsWith('__ow_') || key === 'http';
+}
+
+function parseQuery(query: string): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(query)) fields[key] = value;
+  return fields;
+}
+
+function tryJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** `encoding: 'auto'` is for `__ow_body`, which is plain text for JSON and base64 for binary types. */
+function parseBodyText(text: string, encoding: 'plain' | 'base64' | 'auto'): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  let result = encoding === 'base64' ? { ok: false as const } : tryJson(text);
+  if (!result.ok && encoding !== 'plain') result = tryJson(Buffer.from(text, 'base64').toString('utf8'));
+  if (!result.ok) throw new ApiError('VALIDATION_FAILED', 'The request body is not valid JSON.');
+  const parsed = result.value;
+  if (!isRecord(parsed)) throw new ApiError('VALIDATION_FAILED', 'The request body must be a JSON object.');
+  return parsed;
+}
+
+/** Headers alone, never throwing: CORS headers must go on every answer, error answers included. */
+export function headersOf(params: unknown): Record<string, string> {
+  const all = isRecord(params) ? params : {};
+  const http = isRecord(all.http) ? all.http : {};
+  return { ...stringValues(http.headers), ...stringValues(all.__ow_headers) };
+}
+
+export function parseWebParams(params: unknown): WebRequest {
+  const all = isRecord(params) ? params : {};
+  const http = isRecord(all.http) ? all.http : {};
+
+  const rawMethod = typeof all.__ow_method === 'string' ? all.__ow_method : typeof http.method === 'string' ? http.method : 'get';
+  const method = rawMethod.toLowerCase();
+  const headers = headersOf(params);
+  const path = typeof all.__ow_path === 'string' ? all.__ow_path : typeof http.path === 'string' ? http.path : '';
+
+  const fields: Record<string, unknown> = {};
+  if (typeof http.queryString === 'string') Object.assign(fields, parseQuery(http.queryString));
+  if (typeof all.__ow_query === 'string') Object.assign(fields, parseQuery(all.__ow_query));
+  const merged = Object.entries(all).filter(([key]) => !isPlatformKey(key));
+  if (merged.length > 0) {
+    Object.assign(fields, Object.fromEntries(merged));
+  } else if (typeof all.__ow_body === 'string') {
+    Object.assign(fields, parseBodyText(all.__ow_body, 'auto'));
+  } else if (typeof http.body === 'string') {
+    Object.assign(fields, parseBodyText(http.body, http.isBase64Encoded === true ? 'base64' : 'plain'));
+  } else if (isRecord(http.body)) {
+    Object.assign(fields, http.body);
+  }
+
+  if (!methods.has(method)) throw new ApiError('METHOD_NOT_ALLOWED', `Method ${method.toUpperCase()} is not supported.`);
+  return { method: method as HttpMethod, headers, path, fields };
+}

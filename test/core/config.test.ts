@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  loadCorsConfig,
+  loadDatabaseConfig,
+  loadSpacesConfig,
+  loadUploadConfig,
+  maxUploadBytesDefault,
+  uploadsPerHourDefault,
+} from '../../src/config.js';
+
+const keyHash = 'a'.repeat(64);
+
+describe('upload config', () => {
+  it('is strict by default: no keys and no anonymous opt-in is an error naming the variable', () => {
+    expect(() => loadUploadConfig({})).toThrow(new ConfigError('API_KEYS is required unless ALLOW_ANONYMOUS_UPLOADS=true'));
+  });
+
+  it('treats empty strings (unresolved optional variables) as defaults', () => {
+    const config = loadUploadConfig({ API_KEYS: keyHash, MAX_UPLOAD_BYTES: '', UPLOADS_PER_HOUR: ' ', ALLOWED_CONTENT_TYPES: '' });
+    expect(config.maxUploadBytes).toBe(maxUploadBytesDefault);
+    expect(config.uploadsPerHour).toBe(uploadsPerHourDefault);
+    expect(config.allowedContentTypes).toContain('text/csv');
+    expect(config.allowAnonymousUploads).toBe(false);
+  });
+
+  it('reads lists, booleans and numbers', () => {
+    const config = loadUploadConfig({
+      API_KEYS: `${keyHash}, ${'B'.repeat(64)}`,
+      ALLOW_ANONYMOUS_UPLOADS: 'TRUE',
+      ALLOWED_CONTENT_TYPES: 'image/*, Text/CSV',
+      BYTES_PER_DAY: '1000',
+      MULTIPART_THRESHOLD_BYTES: '9437184',
+    });
+    expect(config.apiKeyHashes).toEqual([keyHash, 'b'.repeat(64)]);
+    expect(config.allowAnonymousUploads).toBe(true);
+    expect(config.allowedContentTypes).toEqual(['image/*', 'text/csv']);
+    expect(config.bytesPerDay).toBe(1000);
+    expect(config.multipartThresholdBytes).toBe(9437184);
+  });
+
+  it.each([
+    [{ API_KEYS: 'not-a-hash' }, /^API_KEYS is invalid/],
+    [{ ALLOW_ANONYMOUS_UPLOADS: 'yes' }, /^ALLOW_ANONYMOUS_UPLOADS is invalid/],
+    [{ ALLOW_ANONYMOUS_UPLOADS: 'true', MAX_UPLOAD_BYTES: '-1' }, /^MAX_UPLOAD_BYTES is invalid/],
+    [{ ALLOW_ANONYMOUS_UPLOADS: 'true', UPLOADS_PER_HOUR: '1.5' }, /^UPLOADS_PER_HOUR is invalid/],
+    [{ ALLOW_ANONYMOUS_UPLOADS: 'true', ALLOWED_CONTENT_TYPES: 'csv' }, /^ALLOWED_CONTENT_TYPES is invalid/],
+  ])('rejects %o', (env, message) => {
+    expect(() => loadUploadConfig(env)).toThrow(message);
+  });
+});
+
+describe('spaces config', () => {
+  const base = { SPACES_BUCKET: 'sluice', SPACES_KEY: 'key', SPACES_SECRET: 'secret' };
+
+  it('names the missing variable', () => {
+    expect(() => loadSpacesConfig({ SPACES_ENDPOINT: 'https://nyc3.digitaloceanspaces.com', SPACES_KEY: 'k', SPACES_SECRET: 's' })).toThrow(
+      'SPACES_BUCKET is required',
+    );
+  });
+
+  it('uses virtual-hosted style and the region from a DigitalOcean endpoint', () => {
+    const config = loadSpacesConfig({ ...base, SPACES_ENDPOINT: 'https://ams3.digitaloceanspaces.com/', SPACES_REGION: '' });
+    expect(config).toMatchObject({ region: 'ams3', forcePathStyle: false, endpoint: 'https://ams3.digitaloceanspaces.com' });
+  });
+
+  it('uses path style for any other endpoint (the local S3 server)', () => {
+    const config = loadSpacesConfig({ ...base, SPACES_ENDPOINT: 'http://127.0.0.1:3002', SPACES_REGION: 'us-east-1' });
+    expect(config.forcePathStyle).toBe(true);
+  });
+});
+
+describe('database config', () => {
+  it('refuses unverified TLS: sslmode=require without the CA', () => {
+    expect(() => loadDatabaseConfig({ DATABASE_URL: 'postgresql://u:p@db.example.com:25060/defaultdb?sslmode=require' })).toThrow(
+      /^DATABASE_CA_CERT is required/,
+    );
+  });
+
+  it('accepts a CA with escaped newlines or as base64', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const url = 'postgresql://u:p@db.example.com:25061/pool?sslmode=require';
+    expect(loadDatabaseConfig({ DATABASE_URL: url, DATABASE_CA_CERT: pem.replace(/\n/g, '\\n') }).caCert).toBe(pem);
+    expect(loadDatabaseConfig({ DATABASE_URL: url, DATABASE_CA_CERT: Buffer.from(pem).toString('base64') }).caCert).toBe(pem);
+  });
+
+  it('requires a postgres URL', () => {
+    expect(() => loadDatabaseConfig({})).toThrow(/^DATABASE_URL is required/);
+    expect(() => loadDatabaseConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/^DATABASE_URL is invalid/);
+  });
+});
+
+describe('cors config', () => {
+  it('lower-cases origins and rejects non-origins', () => {
+    expect(loadCorsConfig({ ALLOWED_ORIGINS: 'https://App.example.com, http://localhost:3000' }).allowedOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:3000',
+    ]);
+    expect(() => loadCorsConfig({ ALLOWED_ORIGINS: 'https://example.com/path' })).toThrow(/^ALLOWED_ORIGINS is invalid/);
+    expect(loadCorsConfig({}).allowedOrigins).toEqual([]);
+  });
+});

@@ -1,0 +1,139 @@
+// The web-function adapter with hand-built params in both shapes the platform uses.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ApiError, toErrorResponse } from '../../src/errors.js';
+import { webFunction, type WebResponse } from '../../src/http/web-function.js';
+
+const allowedOrigin = 'https://app.example.com';
+let savedOrigins: string | undefined;
+
+beforeEach(() => {
+  savedOrigins = process.env.ALLOWED_ORIGINS;
+  process.env.ALLOWED_ORIGINS = allowedOrigin;
+});
+afterEach(() => {
+  if (savedOrigins === undefined) delete process.env.ALLOWED_ORIGINS;
+  else process.env.ALLOWED_ORIGINS = savedOrigins;
+});
+
+const echo = webFunction({
+  methods: ['post'],
+  fields: z.strictObject({ name: z.string(), count: z.number().int().optional() }),
+  handle: async (input) => ({ status: 201, body: { echoed: input } }),
+});
+
+function errorOf(response: WebResponse): { code: string; message: string; requestId?: string } {
+  return (response.body as { error: { code: string; message: string; requestId?: string } }).error;
+}
+
+describe('webFunction', () => {
+  it('reads the OpenWhisk shape: merged fields, __ow_method, lower-case headers', async () => {
+    const response = await echo({ __ow_method: 'post', __ow_headers: { origin: allowedOrigin }, __ow_path: '', name: 'a', count: 2 });
+    expect(response.statusCode).toBe(201);
+    expect(response.body).toEqual({ echoed: { name: 'a', count: 2 } });
+    expect(response.headers['Access-Control-Allow-Origin']).toBe(allowedOrigin);
+    expect(response.headers.Vary).toBe('Origin');
+    expect(response.headers['Access-Control-Expose-Headers']).toContain('Retry-After');
+  });
+
+  it('reads the DigitalOcean http shape with a JSON (or base64) body', async () => {
+    const plain = await echo({ http: { method: 'POST', headers: { 'Content-Type': 'application/json' }, path: '', body: '{"name":"b"}' } });
+    expect(plain.body).toEqual({ echoed: { name: 'b' } });
+    const encoded = await echo({
+      http: { method: 'POST', headers: {}, path: '', body: Buffer.from('{"name":"c"}').toString('base64'), isBase64Encoded: true },
+    });
+    expect(encoded.body).toEqual({ echoed: { name: 'c' } });
+  });
+
+  it('strips platform keys but refuses unknown fields', async () => {
+    const response = await echo({ __ow_method: 'post', __ow_headers: {}, __ow_user: 'x', name: 'a', admin: true });
+    expect(response.statusCode).toBe(400);
+    expect(errorOf(response).code).toBe('VALIDATION_FAILED');
+    expect(errorOf(response).message).toContain('admin');
+  });
+
+  it('answers a bad body with 400, not 500', async () => {
+    const response = await echo({ http: { method: 'POST', headers: {}, body: '{not json' } });
+    expect(response.statusCode).toBe(400);
+    const array = await echo({ __ow_method: 'post', __ow_headers: {}, __ow_body: '[1,2]' });
+    expect(array.statusCode).toBe(400);
+  });
+
+  it('answers preflight for an allowed origin, and without CORS headers for another', async () => {
+    const allowed = await echo({ __ow_method: 'options', __ow_headers: { origin: allowedOrigin, 'access-control-request-method': 'POST' } });
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers).toMatchObject({
+      'Access-Control-Allow-Origin': allowedOrigin,
+      'Access-Control-Allow-Methods': 'POST, OPTIONS',
+      'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+      Vary: 'Origin',
+    });
+    const other = await echo({ __ow_method: 'options', __ow_headers: { origin: 'https://evil.example' } });
+    expect(other.statusCode).toBe(204);
+    expect(other.headers['Access-Control-Allow-Origin']).toBeUndefined();
+    expect(other.headers['Access-Control-Allow-Methods']).toBeUndefined();
+    const actual = await echo({ __ow_method: 'post', __ow_headers: { origin: 'https://evil.example' }, name: 'a' });
+    expect(actual.headers['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+
+  it('refuses other methods with 405 and an Allow header', async () => {
+    const response = await echo({ __ow_method: 'get', __ow_headers: {} });
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.Allow).toBe('POST, OPTIONS');
+  });
+
+  it('never throws: an unexpected error is a 500 INTERNAL with the request id and no internals', async () => {
+    const failing = webFunction({
+      methods: ['post'],
+      fields: z.object({}),
+      handle: async () => {
+        throw new Error('relation "jobs" does not exist');
+      },
+    });
+    const response = await failing({ __ow_method: 'post', __ow_headers: { origin: allowedOrigin } });
+    expect(response.statusCode).toBe(500);
+    const error = errorOf(response);
+    expect(error.code).toBe('INTERNAL');
+    expect(error.requestId).toBe(response.headers['X-Request-Id']);
+    expect(JSON.stringify(response.body)).not.toContain('relation');
+    expect(response.headers['Access-Control-Allow-Origin']).toBe(allowedOrigin);
+  });
+
+  it('passes ApiError status, code and headers through', async () => {
+    const limited = webFunction({
+      methods: ['post'],
+      fields: z.object({}),
+      handle: async () => {
+        throw new ApiError('RATE_LIMITED', 'Too many.', { headers: { 'Retry-After': '42' } });
+      },
+    });
+    const response = await limited({ __ow_method: 'post', __ow_headers: {} });
+    expect(response.statusCode).toBe(429);
+    expect(response.headers['Retry-After']).toBe('42');
+    expect(response.body).toEqual({ error: { code: 'RATE_LIMITED', message: 'Too many.' } });
+  });
+
+  it('runs authorize before validation (401 before 400)', async () => {
+    const guarded = webFunction({
+      methods: ['post'],
+      authorize: () => {
+        throw new ApiError('UNAUTHORIZED', 'Key required.');
+      },
+      fields: z.strictObject({ name: z.string() }),
+      handle: async () => ({ status: 200, body: {} }),
+    });
+    const response = await guarded({ __ow_method: 'post', __ow_headers: {}, junk: 1 });
+    expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('toErrorResponse', () => {
+  it('maps every code to its catalogue status', () => {
+    expect(toErrorResponse(new ApiError('SIZE_LIMIT_EXCEEDED', 'x'), 'r').status).toBe(413);
+    expect(toErrorResponse(new ApiError('CONTENT_TYPE_NOT_ALLOWED', 'x'), 'r').status).toBe(415);
+    expect(toErrorResponse(new ApiError('SIZE_MISMATCH', 'x'), 'r').status).toBe(422);
+    expect(toErrorResponse(new ApiError('UPLOAD_NOT_FOUND', 'x'), 'r').status).toBe(409);
+    expect(toErrorResponse(new ApiError('JOB_NOT_FOUND', 'x'), 'r').status).toBe(404);
+    expect(toErrorResponse('a string', 'r')).toMatchObject({ status: 500, body: { error: { code: 'INTERNAL', requestId: 'r' } } });
+  });
+});
