@@ -100,7 +100,14 @@ export function looksLikeText(head: Uint8Array): boolean {
 }
 
 export async function sniff(head: Uint8Array): Promise<Sniffed> {
-  const detected = head.length === 0 ? undefined : await fileTypeFromBuffer(head);
+  let detected: { mime: string; ext: string } | undefined;
+  try {
+    detected = head.length === 0 ? undefined : await fileTypeFromBuffer(head);
+  } catch {
+    // A file-type parser tripping over odd bytes would fail the same way on every retry, so the
+    // file counts as of no recognised type instead of failing the job.
+    detected = undefined;
+  }
   return { mime: detected?.mime ?? null, ext: detected?.ext ?? null, text: looksLikeText(head) };
 }
 
