@@ -208,7 +208,8 @@ class CsvSink {
 
   async finish(): Promise<CsvSummary> {
     if (this.parser === null) await this.feed(this.start());
-    this.parser?.end();
+    // After a parse error the parser is already destroyed; ending it again would only raise another error.
+    if (this.error === null) this.parser?.end();
     await this.parsed;
     return this.summary();
   }
