@@ -14,6 +14,9 @@ export interface PartsAnswer {
   uploaded: UploadedPart[];
   /** When the URLs in `parts` stop working. */
   expiresAt: string;
+  /** The plan again, so a client can resume knowing only jobId and token. */
+  partSize: number;
+  partCount: number;
 }
 
 type MultipartJob = JobRow & { uploadId: string; partSize: number; partCount: number };
@@ -56,5 +59,5 @@ export async function signParts(services: UploadServices, request: PartsRequest)
       }),
     })),
   );
-  return { parts, uploaded, expiresAt };
+  return { parts, uploaded, expiresAt, partSize: job.partSize, partCount: job.partCount };
 }
