@@ -8,12 +8,14 @@ import {
   createResponseSchema,
   errorResponseSchema,
   jobResponseSchema,
+  limitsResponseSchema,
   partsResponseSchema,
   type AbortRequest,
   type CompleteRequest,
   type CreateRequest,
   type CreateResponse,
   type JobResponse,
+  type LimitsResponse,
   type PartsRequest,
   type PartsResponse,
   type StatusRequest,
@@ -37,7 +39,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export type ApiFunctionName = 'create' | 'parts' | 'complete' | 'abort' | 'status';
+export type ApiFunctionName = 'create' | 'parts' | 'complete' | 'abort' | 'status' | 'limits';
 
 export interface SluiceClient {
   readonly apiBase: string;
@@ -49,6 +51,8 @@ export interface SluiceClient {
   complete(request: CompleteRequest, options?: CallOptions): Promise<JobResponse>;
   abort(request: AbortRequest, options?: CallOptions): Promise<JobResponse>;
   status(request: StatusRequest, options?: CallOptions): Promise<JobResponse>;
+  /** The server's upload limits, for checks before `create` (which enforces them anyway). */
+  limits(options?: CallOptions): Promise<LimitsResponse>;
 }
 
 /** Longest server text quoted in an error message when the body is not the API's error format. */
@@ -104,11 +108,16 @@ export function createClient(options: ClientOptions): SluiceClient {
     apiBase: trimmedBase,
     fetch: fetchImpl,
     url,
-    create: (request, o) => call('create', request, createResponseSchema, o),
-    parts: (request, o) => call('parts', request, partsResponseSchema, o),
-    complete: (request, o) => call('complete', request, jobResponseSchema, o),
-    abort: (request, o) => call('abort', request, jobResponseSchema, o),
-    status: (request, o) => call('status', request, jobResponseSchema, o),
+    // Only the fields of each call are sent: the server refuses unknown keys (a misspelt field is a
+    // 400 there), and TypeScript lets a caller pass a wider object, such as create's whole answer.
+    create: ({ filename, size, contentType, sha256 }, o) =>
+      call('create', { filename, size, contentType, ...(sha256 === undefined ? {} : { sha256 }) }, createResponseSchema, o),
+    parts: ({ jobId, token, partNumbers }, o) => call('parts', { jobId, token, partNumbers }, partsResponseSchema, o),
+    complete: ({ jobId, token, parts }, o) =>
+      call('complete', { jobId, token, ...(parts === undefined ? {} : { parts: parts.map(({ partNumber, etag }) => ({ partNumber, etag })) }) }, jobResponseSchema, o),
+    abort: ({ jobId, token }, o) => call('abort', { jobId, token }, jobResponseSchema, o),
+    status: ({ jobId, token }, o) => call('status', { jobId, token }, jobResponseSchema, o),
+    limits: (o) => call('limits', {}, limitsResponseSchema, o),
   };
 }
 
@@ -131,13 +140,19 @@ function errorFromResponse(fn: ApiFunctionName, response: Response, json: unknow
         ...(parsed.data.error.requestId === undefined ? {} : { requestId: parsed.data.error.requestId }),
         ...(parsed.data.error.details === undefined ? {} : { details: parsed.data.error.details }),
       }
-    : // Not our format: the platform itself answered (gateway error, unknown function, …).
-      { code: `HTTP_${response.status}`, message: `presign/${fn}: HTTP ${response.status} ${text.slice(0, maxQuotedBodyChars)}`.trim() };
+    : // Not our format: the platform answered before the function ran (unparsable body, reserved
+      // parameter, invocation limit, gateway error), often as OpenWhisk's `{error: "…", code}`.
+      { code: `HTTP_${response.status}`, message: `presign/${fn}: HTTP ${response.status} ${platformMessage(json) ?? text.slice(0, maxQuotedBodyChars)}`.trim() };
   return new SluiceApiError({
     status: response.status,
     ...fields,
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   });
+}
+
+function platformMessage(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null || !('error' in json)) return undefined;
+  return typeof json.error === 'string' ? json.error : undefined;
 }
 
 export function describe(error: unknown): string {

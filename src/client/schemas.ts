@@ -125,8 +125,9 @@ export type UploadedPart = z.infer<typeof uploadedPartSchema>;
 export const partsResponseSchema = z.looseObject({
   parts: z.array(signedPartSchema),
   uploaded: z.array(uploadedPartSchema),
+  /** When the URLs in `parts` stop working. */
   expiresAt: z.string(),
-  /** Optional echo of the plan, which lets a client resume knowing only jobId and token. */
+  /** If a server echoes the plan, a client can resume knowing only jobId and token (the current one does not). */
   partSize: z.int().positive().optional(),
   partCount: z.int().min(1).max(maxPartNumber).optional(),
 });
@@ -134,34 +135,60 @@ export type PartsResponse = z.infer<typeof partsResponseSchema>;
 
 export const jobEventSchema = z.looseObject({
   at: z.string(),
+  /** What happened ('created', 'uploaded', 'dispatched', 'claimed', …). */
+  event: z.string(),
   from: jobStatusSchema.nullable(),
   to: jobStatusSchema,
   attempt: z.int().nonnegative(),
-  activationId: z.string().nullable().optional(),
-  codeVersion: z.string().nullable().optional(),
-  detail: z.unknown().optional(),
+  activationId: z.string().nullable(),
+  codeVersion: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
 });
 export type JobEvent = z.infer<typeof jobEventSchema>;
 
 export const jobErrorSchema = z.looseObject({ code: z.string(), message: z.string() });
 
+/** The job as `complete`, `abort` and `status` show it (src/jobs/view.ts builds it on the server). */
 export const jobViewSchema = z.looseObject({
   id: jobIdSchema,
   status: jobStatusSchema,
   filename: z.string(),
   size: z.int().nonnegative(),
   contentType: z.string(),
+  sha256: z.string().nullable(),
+  uploadKind: z.enum(['single', 'multipart']),
   attempts: z.int().nonnegative(),
+  maxAttempts: z.int().nonnegative(),
+  /** The code version of the latest attempt. */
+  buildId: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  result: z.unknown().optional(),
-  error: jobErrorSchema.nullable().optional(),
-  events: z.array(jobEventSchema).optional(),
+  /** Until when the bytes may arrive (awaiting_upload). */
+  expiresAt: z.string(),
+  /** When a queued job is due (retries wait here). */
+  runAfter: z.string(),
+  finishedAt: z.string().nullable(),
+  /** The analyzers' summaries once succeeded, else null. */
+  result: z.unknown(),
+  /** The last error: final for failed/rejected/expired, the reason of the pending retry while queued. */
+  error: jobErrorSchema.nullable(),
+  events: z.array(jobEventSchema),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
 
 export const jobResponseSchema = z.looseObject({ job: jobViewSchema });
 export type JobResponse = z.infer<typeof jobResponseSchema>;
+
+/** `limits`: what a page checks before uploading; `create` enforces the same limits anyway. */
+export const limitsResponseSchema = z.looseObject({
+  maxUploadBytes: z.int().positive(),
+  /** As configured, wildcards kept (`image/*`, `*\/*`). */
+  allowedContentTypes: z.array(z.string()),
+  multipartThresholdBytes: z.int().positive(),
+  /** True when `create` needs `Authorization: Bearer <key>`. */
+  authRequired: z.boolean(),
+});
+export type LimitsResponse = z.infer<typeof limitsResponseSchema>;
 
 /** DESIGN.md "error format": a stable upper-snake code and a human sentence. */
 export const errorResponseSchema = z.looseObject({

@@ -193,8 +193,10 @@ async function uploadMultipart(
   // One failure that is not retried stops the siblings too, so the caller hears about it at once.
   const failure = new AbortController();
   const partCtx: Context = { ...ctx, signal: AbortSignal.any([ctx.signal, failure.signal]) };
+  // Not retried on its own: a failed signing fails the part attempt, which the part's own retry
+  // loop repeats, so the delays are not multiplied by nesting two loops.
   const signer = new PartUrlSigner(
-    (partNumbers) => withRetry(partCtx, () => ctx.client.parts({ jobId, token, partNumbers }, { signal: partCtx.signal })),
+    (partNumbers) => ctx.client.parts({ jobId, token, partNumbers }, { signal: partCtx.signal }),
     pending,
     (partNumber) => done.has(partNumber),
     Math.min(options.signBatchSize ?? defaultSignBatchSize, maxPartsPerSignRequest),
@@ -317,7 +319,10 @@ class PartUrlSigner {
   }
 }
 
-/** Runs one request under the retry policy; `resign` marks a request to a presigned part URL. */
+/**
+ * Runs one request under the retry policy. `resign` is given for a part upload: a refusal by the
+ * store (not by the API) drops the part's URL so the next attempt signs a fresh one.
+ */
 async function withRetry<T>(ctx: Context, attempt: () => Promise<T>, resign?: () => void): Promise<T> {
   for (let failures = 1; ; failures++) {
     ctx.signal.throwIfAborted();
@@ -327,7 +332,8 @@ async function withRetry<T>(ctx: Context, attempt: () => Promise<T>, resign?: ()
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (!(error instanceof SluiceApiError)) throw error;
-      const decision = decideRetry(ctx.policy, error, failures, resign !== undefined);
+      const fromStore = error.code === clientErrorCodes.storage;
+      const decision = decideRetry(ctx.policy, error, failures, resign !== undefined && fromStore);
       if (decision.action === 'fail') throw error;
       if (decision.pauseAll) ctx.gate.pauseFor(decision.delayMs);
       if (decision.resign) resign?.();
