@@ -8,7 +8,7 @@
 // their absence. An empty value means "use the default" where a default makes sense: the deployer
 // and the local platform substitute unresolved optional `${VAR}`s with "" (PLATFORM-FACTS.md
 // "project.yml").
-import { z } from 'zod';
+import * as z from 'zod';
 
 type Env = Record<string, string | undefined>;
 

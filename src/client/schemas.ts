@@ -6,7 +6,7 @@
 // Request schemas describe the shape only. Business rules (filename sanitising, size and type limits,
 // quotas) belong to the server, which may refine these schemas; the client deliberately does not
 // check them so that the server stays the one authority.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** S3 allows part numbers 1..10,000 (PLATFORM-FACTS.md "Spaces"). */
 export const maxPartNumber = 10_000;

@@ -3,7 +3,7 @@
 // misspelt field is a 400, not silently ignored), a non-empty size, a syntactically valid media
 // type (it becomes a signed header), bounded names and tokens. Limits that are configuration (size,
 // types) are checked after parsing, because they have their own codes (413, 415).
-import { z } from 'zod';
+import * as z from 'zod';
 import * as wire from '../client/schemas.js';
 import { maxPartCount, maxPartNumbersPerCall, maxRawFilenameBytes } from '../config.js';
 import { maxContentTypeChars, mediaTypePattern } from './content-types.js';

@@ -34,6 +34,9 @@ export async function buildFunction(fn: FunctionSpec): Promise<BuiltFunction> {
     platform: 'node',
     format: 'cjs',
     target: bundleTarget,
+    // Prefer packages' ES module builds: esbuild can drop what is not used from those (the AWS SDK
+    // ships both, and its CommonJS build keeps everything).
+    mainFields: ['module', 'main'],
     minify: true,
     sourcemap: false,
     legalComments: 'none',

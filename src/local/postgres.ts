@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface LocalPostgres {
   /** postgres://postgres:<password>@127.0.0.1:<port>/sluice */

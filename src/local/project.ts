@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Functions whose limits are not set run with the platform default of 3 s (docs: functions/details/limits). */
 export const platformDefaultTimeoutMs = 3_000;

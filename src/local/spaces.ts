@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import S3rver from '@20minutes/s3rver';
 import accountModule from '@20minutes/s3rver/lib/models/account.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface LocalSpaces {
   /** http://127.0.0.1:<port>; use path-style addressing (forcePathStyle). */

@@ -1,5 +1,5 @@
 // GET or POST presign/limits → 200 {maxUploadBytes, allowedContentTypes, multipartThresholdBytes, authRequired}
-import { z } from 'zod';
+import * as z from 'zod';
 import { uploadConfig } from '../../../src/config.js';
 import { webFunction } from '../../../src/http/web-function.js';
 import { limitsView } from '../../../src/jobs/limits.js';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
 import { build as esbuild } from 'esbuild';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bundlePath, type FunctionSpec, type Project } from '../project.js';
 import { activationStatus, ActivationStore, newActivationId, type ActivationAnnotation, type ActivationOutcome, type ActivationRecord } from './activations.js';
 import { defaultMaxConcurrentActivations, defaultMaxInvocationsPerMinute, NamespaceLimits } from './limits.js';

@@ -4,7 +4,7 @@
 // `/run` per activation). The worker is SIGKILLed when an activation passes its timeout, as the
 // invoker destroys a container that timed out.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FunctionSpec } from '../project.js';
 import { activationEndSentinel } from './protocol.js';
 
