@@ -1,8 +1,9 @@
 // Turns the web-function params the platform passes into one typed request. Two shapes exist and
 // both are read (PLATFORM-FACTS "Web functions"): OpenWhisk's `__ow_method` / `__ow_headers` /
 // `__ow_path` with the JSON body and query fields merged into the params, and DigitalOcean's `http`
-// object (`method`, `path`, `headers`, `body`, `isBase64Encoded`, `queryString`). Raw-style
-// `__ow_body` / `__ow_query` are parsed too, so a function switched to `web: raw` keeps working.
+// object (`method`, `path`, `headers`, `body`, `isBase64Encoded`, `queryString`). Raw web functions
+// (`web: raw`) get `__ow_body` / `__ow_query` strings instead of merged fields; those are parsed
+// too, so the same handler works either way.
 import { ApiError } from '../errors.js';
 
 export type HttpMethod = 'get' | 'post' | 'options' | 'put' | 'delete' | 'patch' | 'head';
@@ -51,7 +52,7 @@ function tryJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-/** `encoding: 'auto'` is for `__ow_body`, which is plain text for JSON and base64 for binary types. */
+/** `encoding: 'auto'` is for `__ow_body`, which is plain text for JSON locally and may be base64 on the platform. */
 function parseBodyText(text: string, encoding: 'plain' | 'base64' | 'auto'): Record<string, unknown> {
   if (text.trim() === '') return {};
   let result = encoding === 'base64' ? { ok: false as const } : tryJson(text);
@@ -75,23 +76,26 @@ export function parseWebParams(params: unknown): WebRequest {
 
   const rawMethod = typeof all.__ow_method === 'string' ? all.__ow_method : typeof http.method === 'string' ? http.method : 'get';
   const method = rawMethod.toLowerCase();
+  if (!methods.has(method)) throw new ApiError('METHOD_NOT_ALLOWED', `Method ${method.toUpperCase()} is not supported.`);
   const headers = headersOf(params);
   const path = typeof all.__ow_path === 'string' ? all.__ow_path : typeof http.path === 'string' ? http.path : '';
 
+  // Query first, then merged fields, then a body string: the body wins, as on the platform.
   const fields: Record<string, unknown> = {};
-  if (typeof http.queryString === 'string') Object.assign(fields, parseQuery(http.queryString));
-  if (typeof all.__ow_query === 'string') Object.assign(fields, parseQuery(all.__ow_query));
+  const rawQuery = typeof all.__ow_query === 'string' ? all.__ow_query : typeof http.queryString === 'string' ? http.queryString : '';
+  Object.assign(fields, parseQuery(rawQuery));
   const merged = Object.entries(all).filter(([key]) => !isPlatformKey(key));
-  if (merged.length > 0) {
-    Object.assign(fields, Object.fromEntries(merged));
-  } else if (typeof all.__ow_body === 'string') {
+  Object.assign(fields, Object.fromEntries(merged));
+  if (typeof all.__ow_body === 'string') {
+    // Raw functions, and non-raw ones given a body that is not a JSON object or form.
     Object.assign(fields, parseBodyText(all.__ow_body, 'auto'));
-  } else if (typeof http.body === 'string') {
-    Object.assign(fields, parseBodyText(http.body, http.isBase64Encoded === true ? 'base64' : 'plain'));
-  } else if (isRecord(http.body)) {
-    Object.assign(fields, http.body);
+  } else if (all.__ow_body !== undefined) {
+    // Non-raw: a JSON array or scalar body arrives parsed as `__ow_body`.
+    throw new ApiError('VALIDATION_FAILED', 'The request body must be a JSON object.');
+  } else if (merged.length === 0 && typeof all.__ow_method !== 'string') {
+    // Only DigitalOcean's `http` object: its body is the request's.
+    if (typeof http.body === 'string') Object.assign(fields, parseBodyText(http.body, http.isBase64Encoded === true ? 'base64' : 'plain'));
+    else if (isRecord(http.body)) Object.assign(fields, http.body);
   }
-
-  if (!methods.has(method)) throw new ApiError('METHOD_NOT_ALLOWED', `Method ${method.toUpperCase()} is not supported.`);
   return { method: method as HttpMethod, headers, path, fields };
 }

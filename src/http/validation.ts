@@ -1,6 +1,6 @@
 // zod at the edge: one function turns a failed parse into VALIDATION_FAILED with a sentence naming
 // the fields, and the issues as details a client can show next to its inputs.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError } from '../errors.js';
 
 /** Enough issues to fix a request; a fuzzer's giant payload must not produce a giant answer. */

@@ -6,7 +6,7 @@
 // (PLATFORM-FACTS "Web functions"), so anything unexpected becomes a 500 INTERNAL answer whose
 // request id (the activation id when there is one) is in the log.
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { activationContext, corsConfig, type CorsConfig } from '../config.js';
 import { ApiError, toErrorResponse } from '../errors.js';
 import { corsHeaders, preflightHeaders } from './cors.js';
