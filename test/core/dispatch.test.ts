@@ -1,0 +1,113 @@
+// Dispatch through the OpenWhisk REST invoke API of the local functions runtime: accepted,
+// refused, throttled and unreachable invokes never throw, and each outcome is a job event with the
+// job left queued when the invoke did not go out.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newJobToken } from '../../src/auth/job-tokens.js';
+import type { Actor } from '../../src/db/client.js';
+import { findJob, insertJob, listJobEvents } from '../../src/db/jobs.js';
+import { dispatchJob, invokeAsync, processFileAction } from '../../src/jobs/dispatch.js';
+import { claimJob, markUploaded } from '../../src/jobs/transitions.js';
+import { startFunctionsRuntime, type FunctionsRuntime } from '../../src/local/functions/runtime.js';
+import { loadProject } from '../../src/local/project.js';
+import { rootDir } from '../helpers/paths.js';
+import { startCoreServices, type CoreServices } from './support.js';
+
+let core: CoreServices;
+let runtime: FunctionsRuntime;
+let throttledRuntime: FunctionsRuntime;
+beforeAll(async () => {
+  core = await startCoreServices();
+  const project = loadProject(rootDir, { unresolved: 'empty' });
+  runtime = await startFunctionsRuntime({ project, triggers: false });
+  throttledRuntime = await startFunctionsRuntime({ project, triggers: false, maxInvocationsPerMinute: 1 });
+});
+afterAll(async () => {
+  await runtime?.stop();
+  await throttledRuntime?.stop();
+  await core?.stop();
+});
+
+const actor: Actor = { activationId: 'act-complete', codeVersion: 'v1' };
+
+async function queuedJob(): Promise<string> {
+  const id = randomUUID();
+  await insertJob(
+    core.db,
+    {
+      id,
+      filename: 'a.txt',
+      objectKey: `uploads/${id}/a.txt`,
+      size: 1,
+      contentType: 'text/plain',
+      sha256: null,
+      tokenHash: newJobToken().tokenHash,
+      clientId: 'ip:127.0.0.1',
+      uploadKind: 'single',
+      uploadId: null,
+      partSize: null,
+      partCount: null,
+      maxAttempts: 3,
+      uploadWindowSeconds: 60,
+    },
+    actor,
+  );
+  await markUploaded(core.db, id, actor);
+  return id;
+}
+
+describe('invokeAsync', () => {
+  it('starts process/file without waiting and returns the activation id', async () => {
+    const outcome = await invokeAsync({ apiHost: runtime.apiHost, apiKey: runtime.apiKey }, processFileAction, { jobId: 'x' });
+    expect(outcome).toMatchObject({ ok: true });
+    if (!outcome.ok || outcome.activationId === null) throw new Error('no activation id');
+    await expect.poll(() => runtime.activation(outcome.activationId as string)?.name, { timeout: 10_000 }).toContain('file');
+  });
+
+  it('reports a wrong key, a throttled namespace and an unreachable host without throwing', async () => {
+    const wrongKey = await invokeAsync({ apiHost: runtime.apiHost, apiKey: `${randomUUID()}:nope` }, processFileAction, {});
+    expect(wrongKey).toMatchObject({ ok: false, reason: 'refused', status: 401 });
+
+    const throttled = { apiHost: throttledRuntime.apiHost, apiKey: throttledRuntime.apiKey };
+    expect((await invokeAsync(throttled, processFileAction, {})).ok).toBe(true);
+    expect(await invokeAsync(throttled, processFileAction, {})).toMatchObject({ ok: false, reason: 'throttled', status: 429 });
+
+    expect(await invokeAsync({ apiHost: 'http://127.0.0.1:9', apiKey: 'a:b' }, processFileAction, {})).toMatchObject({ ok: false, reason: 'unreachable' });
+    expect(await invokeAsync({ apiHost: undefined, apiKey: undefined }, processFileAction, {})).toMatchObject({ ok: false, reason: 'not_configured' });
+  });
+});
+
+describe('dispatchJob', () => {
+  it('records the dispatch with the activation id it started', async () => {
+    const jobId = await queuedJob();
+    const outcome = await dispatchJob(jobId, { db: core.db, context: runtime, actor, maxConcurrentJobs: 100 });
+    expect(outcome).toBe('dispatched');
+    expect((await findJob(core.db, jobId))?.dispatchedAt).toBeInstanceOf(Date);
+    const dispatched = (await listJobEvents(core.db, jobId)).find((event) => event.event === 'dispatched');
+    expect(dispatched).toMatchObject({ fromStatus: 'queued', toStatus: 'queued', activationId: 'act-complete' });
+    expect(typeof dispatched?.detail?.invokedActivationId).toBe('string');
+  });
+
+  it('leaves the job queued and says why when the invoke fails', async () => {
+    const jobId = await queuedJob();
+    const outcome = await dispatchJob(jobId, { db: core.db, context: { apiHost: runtime.apiHost, apiKey: 'x:y' }, actor, maxConcurrentJobs: 100 });
+    expect(outcome).toBe('invoke_failed');
+    expect(await findJob(core.db, jobId)).toMatchObject({ status: 'queued', dispatchedAt: null });
+    expect((await listJobEvents(core.db, jobId)).at(-1)).toMatchObject({ event: 'dispatch_failed', detail: { reason: 'refused', status: 401 } });
+  });
+
+  it('does not invoke beyond the concurrency cap', async () => {
+    const busy = await queuedJob();
+    await claimJob(core.db, busy, { leaseSeconds: 60, actor });
+    const jobId = await queuedJob();
+    expect(await dispatchJob(jobId, { db: core.db, context: runtime, actor, maxConcurrentJobs: 1 })).toBe('capped');
+    expect((await findJob(core.db, jobId))?.dispatchedAt).toBeNull();
+  });
+
+  it('never throws, even when the database is gone', async () => {
+    const { createSql } = await import('../../src/db/client.js');
+    const closed = createSql({ url: core.databaseUrl, caCert: undefined });
+    await closed.end();
+    expect(await dispatchJob(randomUUID(), { db: closed, context: runtime, actor, maxConcurrentJobs: 1 })).toBe('error');
+  });
+});
