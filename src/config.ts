@@ -53,17 +53,32 @@ export const jobTokenBytes = 32;
 export const maxFilenameBytes = 255;
 /** A raw filename longer than this is not a name but an attack or a bug: rejected rather than truncated. */
 export const maxRawFilenameBytes = 1024;
-/** A processing activation's lease: a dead activation is noticed within about a minute (DESIGN "Job state machine"). */
-export const leaseSeconds = 60;
-/** Heartbeats come four times per lease, so one or two slow database round trips never lose it. */
-export const heartbeatSeconds = 15;
+/** A processing activation's lease: a dead activation is noticed within about a minute (DESIGN "Job state machine"). LEASE_SECONDS overrides it (tests use a few seconds). */
+export const leaseSecondsDefault = 60;
+/** Heartbeats come four times per lease, so one or two slow database round trips never lose it. HEARTBEAT_SECONDS overrides it. */
+export const heartbeatSecondsDefault = 15;
 /** Attempts before a job fails for good; retries are spaced by backoff, so 5 covers a few minutes of trouble. */
 export const maxAttemptsDefault = 5;
-/** First retry delay; doubles per attempt (with jitter) up to `retryMaxDelaySeconds`. */
-export const retryBaseDelaySeconds = 10;
+/** First retry delay; doubles per attempt (with jitter) up to `retryMaxDelaySeconds`. RETRY_BASE_DELAY_SECONDS overrides it. */
+export const retryBaseDelaySecondsDefault = 10;
 export const retryMaxDelaySeconds = 10 * 60;
+/**
+ * process/file stops this share of its time before `__OW_DEADLINE` and releases the job, rather
+ * than being SIGKILLed mid-write at the timeout (PLATFORM-FACTS "Functions limits": the timeout
+ * includes initialization). Bounded below so a short test timeout still leaves time for the
+ * release write, and above because the release is one database statement.
+ */
+export const deadlineMarginFraction = 0.1;
+export const minDeadlineMarginMs = 1_000;
+export const maxDeadlineMarginMs = 30_000;
 /** The sweep runs every minute (project.yml trigger); activity starts one when the last is older than this. */
 export const sweepIntervalSeconds = 60;
+/** The sweep's row lease outlives process/sweep's 60 s timeout, so a killed sweep blocks at most one more run. */
+export const sweepLeaseSeconds = 90;
+/** Rows each phase of one sweep handles (expired leases, uploads, dispatches): bounded work per run; the next run continues. */
+export const sweepBatchSize = 50;
+/** A queued job dispatched this long ago without being claimed is dispatched again (the invoke was lost or its activation never started). */
+export const redispatchAfterSeconds = 120;
 /** DigitalOcean allows 120 concurrent activations per namespace (PLATFORM-FACTS "Functions limits"); leave room for the web functions and the sweep. */
 export const maxConcurrentJobsDefault = 100;
 /** The async invoke answers at once (202); a slow one must not eat the web function's 10 s budget. */
@@ -110,6 +125,13 @@ function positiveInteger(env: Env, name: string, fallback: number): number {
   const raw = present(env[name]);
   if (raw === undefined) return fallback;
   return parseWith(name, z.coerce.number().int().positive('must be a positive integer'), raw);
+}
+
+/** Seconds may be fractional (e.g. 0.5), so tests can run leases and backoff in real time. */
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = present(env[name]);
+  if (raw === undefined) return fallback;
+  return parseWith(name, z.coerce.number().positive('must be a positive number').finite(), raw);
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
@@ -266,12 +288,24 @@ export function loadUploadConfig(env: Env = process.env): UploadConfig {
 export interface ProcessingConfig {
   maxConcurrentJobs: number;
   allowedContentTypes: string[];
+  leaseSeconds: number;
+  heartbeatSeconds: number;
+  retryBaseDelaySeconds: number;
 }
 
 export function loadProcessingConfig(env: Env = process.env): ProcessingConfig {
+  const leaseSeconds = positiveNumber(env, 'LEASE_SECONDS', leaseSecondsDefault);
+  const heartbeatSeconds = positiveNumber(env, 'HEARTBEAT_SECONDS', heartbeatSecondsDefault);
+  // At least two heartbeats per lease: one slow or failed round trip must not lose the job.
+  if (heartbeatSeconds * 2 > leaseSeconds) {
+    throw new ConfigError(`HEARTBEAT_SECONDS is invalid: at most half of LEASE_SECONDS (${leaseSeconds})`);
+  }
   return {
     maxConcurrentJobs: positiveInteger(env, 'MAX_CONCURRENT_JOBS', maxConcurrentJobsDefault),
     allowedContentTypes: (list(env, 'ALLOWED_CONTENT_TYPES') ?? allowedContentTypesDefault).map((type) => type.toLowerCase()),
+    leaseSeconds,
+    heartbeatSeconds,
+    retryBaseDelaySeconds: positiveNumber(env, 'RETRY_BASE_DELAY_SECONDS', retryBaseDelaySecondsDefault),
   };
 }
 

@@ -26,4 +26,8 @@ export const localDefaults: Record<string, string> = {
   UPLOADS_PER_HOUR: '10000',
   BYTES_PER_DAY: String(1024 * gibibyte),
   MAX_CONCURRENT_JOBS: '20',
+  // Empty: the defaults of src/config.ts (60 s lease, 15 s heartbeat, 10 s first retry delay).
+  LEASE_SECONDS: '',
+  HEARTBEAT_SECONDS: '',
+  RETRY_BASE_DELAY_SECONDS: '',
 };
