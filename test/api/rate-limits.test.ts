@@ -1,0 +1,90 @@
+// Per-client limits, enforced in Postgres: uploads per hour and bytes per day. Past either, `create`
+// answers 429 RATE_LIMITED with a Retry-After a client can wait out, and no job is created.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type postgres from 'postgres';
+import { createClient, SluiceApiError, uploadFile, type CreateRequest } from '../../src/client/index.js';
+import type { Platform } from '../../src/local/platform.js';
+import { startTestPlatform } from '../helpers/platform.js';
+import { databaseFor, jobCount, randomBlob, sha256Hex } from './support.js';
+
+const uploadsPerHour = 3;
+const bytesPerDay = 100_000;
+const keys = { uploads: 'key-for-upload-count-0001', bytes: 'key-for-byte-quota-00002', fresh: 'key-untouched-000000003' };
+const secondsPerHour = 60 * 60;
+const secondsPerDay = 24 * secondsPerHour;
+
+let platform: Platform;
+let sql: postgres.Sql;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({
+    env: {
+      ALLOW_ANONYMOUS_UPLOADS: 'false',
+      API_KEYS: Object.values(keys).map(sha256Hex).join(','),
+      UPLOADS_PER_HOUR: String(uploadsPerHour),
+      BYTES_PER_DAY: String(bytesPerDay),
+    },
+  });
+  sql = databaseFor(platform);
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await platform?.stop();
+});
+
+async function rateLimited(promise: Promise<unknown>): Promise<SluiceApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(SluiceApiError);
+  return error as SluiceApiError;
+}
+
+const small: CreateRequest = { filename: 'a.txt', size: 10, contentType: 'text/plain' };
+
+describe('rate limits', () => {
+  it('uploads per hour: the next create is 429 with Retry-After, and creates nothing', async () => {
+    const client = createClient({ apiBase: platform.apiBase, apiKey: keys.uploads });
+    for (let i = 0; i < uploadsPerHour; i++) await client.create(small);
+    const before = await jobCount(sql);
+
+    const error = await rateLimited(client.create(small));
+    expect(error).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(error.retryAfterSeconds).toBeGreaterThan(0);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(secondsPerHour);
+    expect(await jobCount(sql)).toBe(before);
+
+    // The raw answer carries the header itself (the client read it from there).
+    const raw = await fetch(client.url('create'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.uploads}` },
+      body: JSON.stringify(small),
+    });
+    expect(raw.status).toBe(429);
+    expect(Number(raw.headers.get('retry-after'))).toBeGreaterThan(0);
+    await raw.arrayBuffer();
+
+    // uploadFile does not sit through an hour-long Retry-After: the caller hears about it at once.
+    const started = Date.now();
+    await expect(uploadFile(client, randomBlob(10).blob, { filename: 'b.txt' })).rejects.toMatchObject({ status: 429 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    // Another client is not affected.
+    await createClient({ apiBase: platform.apiBase, apiKey: keys.fresh }).create(small);
+  });
+
+  it('bytes per day: a create that would pass the quota is 429 with Retry-After', async () => {
+    const client = createClient({ apiBase: platform.apiBase, apiKey: keys.bytes });
+    await client.create({ ...small, size: 60_000 });
+    const before = await jobCount(sql);
+    const error = await rateLimited(client.create({ ...small, size: 60_000 }));
+    expect(error).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(error.retryAfterSeconds).toBeGreaterThan(0);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(secondsPerDay);
+    expect(await jobCount(sql)).toBe(before);
+    // What is left of the quota can still be used.
+    await client.create({ ...small, size: bytesPerDay - 60_000 });
+  });
+});
