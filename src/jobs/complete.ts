@@ -23,12 +23,23 @@ import type { JobView } from './view.js';
 /** How many missing part numbers an UPLOAD_INCOMPLETE answer lists. */
 const maxListedMissingParts = 20;
 
+/** What completing needs: no upload config, so process/sweep (which has none) can complete too. */
+export type CompletionServices = Pick<UploadServices, 'db' | 'storage' | 'activation' | 'maxConcurrentJobs'>;
+
 export async function completeUpload(services: UploadServices, request: CompleteRequest): Promise<JobView> {
   const job = await findJobWithToken(services.db, request.jobId, request.token);
+  return finishUpload(services, job, request.parts);
+}
+
+/**
+ * complete, once the caller is known to hold the job. process/sweep calls it (without parts) for
+ * uploads whose client vanished before `complete`: the same checks, events and dispatch apply.
+ */
+export async function finishUpload(services: CompletionServices, job: JobRow, givenParts?: CompleteRequest['parts']): Promise<JobView> {
   if (job.status !== 'awaiting_upload') return answerSettled(services, job, true);
 
-  if (job.uploadKind === 'multipart') await finishMultipart(services, job, request.parts);
-  else if (request.parts !== undefined) throw new ApiError('VALIDATION_FAILED', 'Invalid request: parts only apply to multipart uploads.');
+  if (job.uploadKind === 'multipart') await finishMultipart(services, job, givenParts);
+  else if (givenParts !== undefined) throw new ApiError('VALIDATION_FAILED', 'Invalid request: parts only apply to multipart uploads.');
 
   const head = await headObject(services.storage, job.objectKey);
   if (head === undefined) {
@@ -53,7 +64,7 @@ export async function completeUpload(services: UploadServices, request: Complete
   return viewJob(services.db, await reloadJob(services.db, job.id));
 }
 
-function dispatchOptions(services: UploadServices) {
+function dispatchOptions(services: CompletionServices) {
   return { db: services.db, context: services.activation, actor: actorOf(services), maxConcurrentJobs: services.maxConcurrentJobs };
 }
 
@@ -62,7 +73,7 @@ function dispatchOptions(services: UploadServices) {
  * are not a processing outcome. A queued job whose dispatch never went out is dispatched again
  * (cheap, and the claim makes duplicates harmless) when `redispatch` is set.
  */
-async function answerSettled(services: UploadServices, job: JobRow, redispatch: boolean): Promise<JobView> {
+async function answerSettled(services: CompletionServices, job: JobRow, redispatch: boolean): Promise<JobView> {
   switch (job.status) {
     case 'queued':
       if (redispatch && job.dispatchedAt === null) await dispatchJob(job.id, dispatchOptions(services));
@@ -86,7 +97,7 @@ function rejectionError(job: JobRow): ApiError {
   return new ApiError(code, job.errorMessage ?? 'The job was rejected.', { details: { status: job.status } });
 }
 
-async function reject(services: UploadServices, job: JobRow, failure: JobFailure & { code: ErrorCode }): Promise<JobView> {
+async function reject(services: CompletionServices, job: JobRow, failure: JobFailure & { code: ErrorCode }): Promise<JobView> {
   const rejected = await rejectUpload(services.db, job.id, failure, actorOf(services));
   if (rejected === undefined) return answerSettled(services, await reloadJob(services.db, job.id), false);
   try {
@@ -98,7 +109,7 @@ async function reject(services: UploadServices, job: JobRow, failure: JobFailure
 }
 
 async function finishMultipart(
-  services: UploadServices,
+  services: CompletionServices,
   row: JobRow,
   given: CompleteRequest['parts'],
 ): Promise<void> {
