@@ -38,12 +38,6 @@ function isPlatformKey(key: string): boolean {
   return key.startsWith('__ow_') || key === 'http';
 }
 
-function parseQuery(query: string): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  for (const [key, value] of new URLSearchParams(query)) fields[key] = value;
-  return fields;
-}
-
 function tryJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -81,21 +75,24 @@ export function parseWebParams(params: unknown): WebRequest {
   const path = typeof all.__ow_path === 'string' ? all.__ow_path : typeof http.path === 'string' ? http.path : '';
 
   // Query first, then merged fields, then a body string: the body wins, as on the platform.
-  const fields: Record<string, unknown> = {};
+  // Collected as entries and built with Object.fromEntries, which defines own properties: a
+  // `__proto__` key stays an (unknown, refused) field instead of becoming the object's prototype.
+  const entries: [string, unknown][] = [];
   const rawQuery = typeof all.__ow_query === 'string' ? all.__ow_query : typeof http.queryString === 'string' ? http.queryString : '';
-  Object.assign(fields, parseQuery(rawQuery));
+  entries.push(...new URLSearchParams(rawQuery));
   const merged = Object.entries(all).filter(([key]) => !isPlatformKey(key));
-  Object.assign(fields, Object.fromEntries(merged));
+  entries.push(...merged);
   if (typeof all.__ow_body === 'string') {
     // Raw functions, and non-raw ones given a body that is not a JSON object or form.
-    Object.assign(fields, parseBodyText(all.__ow_body, 'auto'));
+    entries.push(...Object.entries(parseBodyText(all.__ow_body, 'auto')));
   } else if (all.__ow_body !== undefined) {
     // Non-raw: a JSON array or scalar body arrives parsed as `__ow_body`.
     throw new ApiError('VALIDATION_FAILED', 'The request body must be a JSON object.');
   } else if (merged.length === 0 && typeof all.__ow_method !== 'string') {
     // Only DigitalOcean's `http` object: its body is the request's.
-    if (typeof http.body === 'string') Object.assign(fields, parseBodyText(http.body, http.isBase64Encoded === true ? 'base64' : 'plain'));
-    else if (isRecord(http.body)) Object.assign(fields, http.body);
+    if (typeof http.body === 'string') entries.push(...Object.entries(parseBodyText(http.body, http.isBase64Encoded === true ? 'base64' : 'plain')));
+    else if (isRecord(http.body)) entries.push(...Object.entries(http.body));
   }
+  const fields = Object.fromEntries(entries);
   return { method: method as HttpMethod, headers, path, fields };
 }

@@ -55,6 +55,12 @@ describe('webFunction', () => {
     expect(errorOf(response).message).toContain('admin');
   });
 
+  it('keeps a __proto__ key a plain (refused) field', async () => {
+    const response = await echo({ http: { method: 'POST', headers: {}, body: '{"__proto__":{"count":1},"name":"a"}' } });
+    expect(response.statusCode).toBe(400);
+    expect(errorOf(response).message).toContain('__proto__');
+  });
+
   it('answers a bad body with 400, not 500', async () => {
     const response = await echo({ http: { method: 'POST', headers: {}, body: '{not json' } });
     expect(response.statusCode).toBe(400);
