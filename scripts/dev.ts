@@ -3,6 +3,7 @@
 // while running ones finish on the old, as a `doctl serverless deploy` would.
 import { watch } from 'node:fs';
 import path from 'node:path';
+import { build as buildPage, type Rolldown } from 'vite';
 import { buildProject, formatBytes } from '../src/local/build.js';
 import { startPlatform, devPorts } from '../src/local/platform.js';
 
@@ -23,21 +24,28 @@ function portFromEnv(name: string, fallback: number): number {
 const time = () => new Date().toISOString().slice(11, 19);
 const log = (line: string) => console.log(`${time()} ${line}`);
 
+// The page is built by Vite into web/dist (what the platform serves) and rebuilt by Vite's own
+// watcher whenever web/ or the client code it imports changes; reload the browser to see it.
+const page = await watchPage();
+
 const built = await buildProject(rootDir);
 log(`built ${built.length} functions (${built.map((fn) => `${fn.qualifiedName} ${formatBytes(fn.bytes)}`).join(', ')})`);
 
-const platform = await startPlatform({
-  rootDir,
-  dataDir: process.env.SLUICE_DATA_DIR || path.join(rootDir, '.data'),
-  inheritEnvironment: true,
-  ports: {
-    web: portFromEnv('PORT', devPorts.web),
-    functions: portFromEnv('FUNCTIONS_PORT', devPorts.functions),
-    spaces: portFromEnv('SPACES_PORT', devPorts.spaces),
-    postgres: portFromEnv('POSTGRES_PORT', devPorts.postgres),
-  },
-  log,
-});
+const [platform] = await Promise.all([
+  startPlatform({
+    rootDir,
+    dataDir: process.env.SLUICE_DATA_DIR || path.join(rootDir, '.data'),
+    inheritEnvironment: true,
+    ports: {
+      web: portFromEnv('PORT', devPorts.web),
+      functions: portFromEnv('FUNCTIONS_PORT', devPorts.functions),
+      spaces: portFromEnv('SPACES_PORT', devPorts.spaces),
+      postgres: portFromEnv('POSTGRES_PORT', devPorts.postgres),
+    },
+    log,
+  }),
+  page.firstBuild,
+]);
 
 console.log(`
   Sluice is running locally.
@@ -79,6 +87,7 @@ async function shutdown(signal: string): Promise<void> {
   log(`${signal}: stopping`);
   for (const watcher of watchers) watcher.close();
   clearTimeout(pending);
+  await page.watcher.close();
   await platform.stop();
   log('stopped');
   process.exit(0);
@@ -90,4 +99,33 @@ function redactPassword(url: string): string {
   const parsed = new URL(url);
   if (parsed.password) parsed.password = '***';
   return parsed.toString();
+}
+
+interface PageBuild {
+  watcher: Rolldown.RolldownWatcher;
+  /** Settles when the first build is written: the banner promises a page that loads. */
+  firstBuild: Promise<void>;
+}
+
+async function watchPage(): Promise<PageBuild> {
+  const started = Date.now();
+  const watcher = await buildPage({ configFile: path.join(rootDir, 'vite.config.ts'), logLevel: 'warn', build: { watch: {} } });
+  if (Array.isArray(watcher) || 'output' in watcher) throw new Error('vite build was asked to watch but did not');
+  let first = true;
+  const firstBuild = new Promise<void>((resolve, reject) => {
+    watcher.on('event', (event) => {
+      if (event.code === 'BUNDLE_END' || event.code === 'ERROR') void event.result?.close();
+      if (event.code === 'END') {
+        log(first ? `built the page in ${Date.now() - started} ms (web/dist)` : 'rebuilt the page');
+        if (first) resolve();
+        first = false;
+      } else if (event.code === 'ERROR') {
+        const message = event.error instanceof Error ? event.error.message : String(event.error);
+        if (first) reject(new Error(`the page does not build: ${message}`));
+        else log(`page rebuild failed, still serving the previous build: ${message}`);
+        first = false;
+      }
+    });
+  });
+  return { watcher, firstBuild };
 }

@@ -150,9 +150,12 @@ async function startSpaces(
   return spaces;
 }
 
-/** The page is served from its Vite build when there is one, else from its sources. */
+/**
+ * The page as built by Vite (`vite build`, which `npm run dev` and the e2e setup run): the sources
+ * in web/ are TypeScript a browser cannot load.
+ */
 function webDirectory(rootDir: string): string {
-  return path.join(rootDir, 'web');
+  return path.join(rootDir, 'web', 'dist');
 }
 
 /** Both spellings of the page's origin, since a person may open either. */

@@ -1,0 +1,47 @@
+// How numbers, sizes and times read on the page. Pure functions, shared by the result view and the
+// job cards, so the same quantity always reads the same way.
+
+const byteUnits = ['bytes', 'kB', 'MB', 'GB', 'TB'] as const;
+/** Decimal units, as Uppy's Dashboard shows them, so the two halves of the page agree. */
+const bytesPerUnit = 1000;
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return String(bytes);
+  if (bytes < bytesPerUnit) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= bytesPerUnit && unit < byteUnits.length - 1) {
+    value /= bytesPerUnit;
+    unit += 1;
+  }
+  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${byteUnits[unit]}`;
+}
+
+const integerFormat = new Intl.NumberFormat('en');
+
+/** Counts with thousands separators; other numbers as written, trimmed to a readable precision. */
+export function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return integerFormat.format(value);
+  return String(Number(value.toPrecision(12)));
+}
+
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatNumber(count)} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** A time of day for today's events, else date and time, in the reader's own locale and zone. */
+export function formatTime(iso: string, now: Date = new Date()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const sameDay = date.toDateString() === now.toDateString();
+  return sameDay
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** "in 3 minutes" style waits, for Retry-After. */
+export function formatWait(seconds: number): string {
+  if (seconds < 60) return plural(Math.max(1, Math.round(seconds)), 'second');
+  if (seconds < 3600) return plural(Math.round(seconds / 60), 'minute');
+  return plural(Math.round(seconds / 3600), 'hour');
+}

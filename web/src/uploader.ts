@@ -1,0 +1,296 @@
+// Uppy, wired to the upload API through the typed client. Uppy does what it is good at — picking
+// and dropping files, progress with speed and time left, pause/resume/cancel, part retries, and
+// resume after a reload (Golden Retriever) — and every decision stays with the server:
+//
+//   preprocessor                 → presign/create   (one job per file; its plan says single or multipart)
+//   getUploadParameters          → the single PUT from the plan (the URL is signed for this exact file)
+//   createMultipartUpload        → the plan's uploadId (the server already created the upload)
+//   signPart                     → presign/parts    (batched, just in time; part-signer.ts)
+//   listParts                    → presign/parts    (`uploaded`, after a reload)
+//   completeMultipartUpload      → presign/complete (the server completes, verifies, queues)
+//   upload-success of a single   → presign/complete
+//   abortMultipartUpload, removing a file, cancel → presign/abort (job cancelled)
+//
+// Uppy's multipart `key` carries our job id: it is what Golden Retriever persists with the upload
+// id, so a restored file leads back to its job (and its token, kept in the job store).
+import AwsS3, { type AwsBody, type AwsS3Part, type AwsS3UploadParameters } from '@uppy/aws-s3';
+import Uppy, { type Meta, type UppyFile } from '@uppy/core';
+import Dashboard from '@uppy/dashboard';
+import GoldenRetriever, { type GoldenRetrieverOptions } from '@uppy/golden-retriever';
+import {
+  decideRetry,
+  defaultRetryDelaysMs,
+  defaultRetryPolicy,
+  isSluiceApiError,
+  selectPendingParts,
+  type JobView,
+  type LimitsResponse,
+  type SluiceClient,
+} from '../../src/client/index.js';
+import { sleep } from '../../src/client/retry.js';
+import { formatBytes } from './format.js';
+import type { JobStore, StoredJob } from './job-store.js';
+import { explainError, type Explanation } from './messages.js';
+import { PartSigner } from './part-signer.js';
+
+type SluiceUppy = Uppy<Meta, AwsBody>;
+/** What the hooks need of a file; Uppy hands them files typed with its default body type. */
+type SluiceFile = Pick<UppyFile<Meta, AwsBody>, 'id' | 'name' | 'type' | 'size' | 'data'>;
+
+export interface UploaderEvents {
+  /** A job exists for a file (its card can appear). */
+  created(job: StoredJob): void;
+  /** `complete` was called: the server owns the job now. */
+  submitted(job: StoredJob, view: JobView | undefined): void;
+  cancelled(job: StoredJob, view: JobView | undefined): void;
+  /** Something about one job the page should say (the upload itself reports through Uppy). */
+  notice(job: StoredJob, notice: Explanation): void;
+  /** The server wants an API key (401 on create). */
+  authRequired(): void;
+}
+
+export interface UploaderOptions {
+  target: HTMLElement;
+  client: () => SluiceClient;
+  store: JobStore;
+  limits: LimitsResponse | undefined;
+  events: UploaderEvents;
+}
+
+/** `create` calls in flight at once when many files are dropped together. */
+const createConcurrency = 4;
+/** A single PUT URL this close to its expiry is not started: the job is replaced by a fresh one. */
+const singleUrlExpiryMarginMs = 60_000;
+/**
+ * Golden Retriever keeps file bytes in IndexedDB so a reload can resume without asking for the file
+ * again. Its default (10 MiB a file) would leave every multipart upload to be re-picked; above
+ * this size the file is not copied (the Dashboard then asks for it again, and the upload resumes).
+ */
+const resumableCopyMaxFileBytes = 1024 * 1024 * 1024;
+const resumableCopyMaxTotalBytes = 2 * 1024 * 1024 * 1024;
+/** Headers the browser sets itself and refuses from scripts; the signature still covers their real values. */
+const browserControlledHeaders = new Set(['content-length', 'host', 'connection']);
+
+export function startUploader(options: UploaderOptions): SluiceUppy {
+  const { store, events } = options;
+  const signers = new Map<string, PartSigner>();
+
+  const uppy: SluiceUppy = new Uppy<Meta, AwsBody>({
+    // Golden Retriever stores state under this id: a stable one finds it again after a reload.
+    id: 'sluice',
+    autoProceed: false,
+    restrictions: restrictionsFrom(options.limits),
+  });
+
+  uppy.use(Dashboard, {
+    inline: true,
+    target: options.target,
+    width: '100%',
+    height: 420,
+    theme: 'auto',
+    proudlyDisplayPoweredByUppy: false,
+    showRemoveButtonAfterComplete: true,
+    // A file list that looks the same for one file as for many.
+    singleFileFullScreen: false,
+    note: noteFrom(options.limits),
+  });
+
+  // Golden Retriever hands `indexedDB` on to its IndexedDBStore, which reads these two limits
+  // (lib/index.js, lib/IndexedDBStore.js); its option type names only the database fields.
+  const resumableCopies: NonNullable<GoldenRetrieverOptions['indexedDB']> & { maxFileSize: number; maxTotalSize: number } = {
+    maxFileSize: resumableCopyMaxFileBytes,
+    maxTotalSize: resumableCopyMaxTotalBytes,
+  };
+  uppy.use(GoldenRetriever, { indexedDB: resumableCopies });
+
+  async function createJob(file: SluiceFile): Promise<StoredJob> {
+    const size = file.data instanceof Blob ? file.data.size : (file.size ?? 0);
+    const contentType = file.type || 'application/octet-stream';
+    const created = await withRetries(() => options.client().create({ filename: file.name, size, contentType }));
+    const job = store.add({ jobId: created.jobId, token: created.token, filename: file.name, size, contentType, fileId: file.id, plan: created.upload });
+    events.created(job);
+    return job;
+  }
+
+  function jobFor(file: SluiceFile): StoredJob {
+    const job = store.forFile(file.id);
+    if (job === undefined) throw new Error(`No upload job for ${file.name}; remove the file and add it again.`);
+    return job;
+  }
+
+  function jobByKey(key: string): StoredJob {
+    const job = store.get(key);
+    if (job === undefined) throw new Error('This upload’s job is no longer known to this page; remove the file and add it again.');
+    return job;
+  }
+
+  function signerFor(job: StoredJob): PartSigner {
+    const existing = signers.get(job.jobId);
+    if (existing !== undefined) return existing;
+    if (job.plan.kind !== 'multipart') throw new Error('Parts asked for a single-PUT upload.');
+    const signer = new PartSigner((partNumbers) => options.client().parts({ jobId: job.jobId, token: job.token, partNumbers }), job.plan.partCount);
+    signers.set(job.jobId, signer);
+    return signer;
+  }
+
+  /** Idempotent: Uppy and the page may both ask to abort the same upload. */
+  async function abortJob(job: StoredJob): Promise<void> {
+    if (store.get(job.jobId)?.phase !== 'uploading') return;
+    const cancelled = store.update(job.jobId, { phase: 'cancelled', fileId: null }) ?? job;
+    signers.delete(job.jobId);
+    try {
+      const { job: view } = await withRetries(() => options.client().abort({ jobId: job.jobId, token: job.token }));
+      events.cancelled(cancelled, view);
+    } catch (error) {
+      events.cancelled(cancelled, undefined);
+      events.notice(cancelled, explainError(error));
+    }
+  }
+
+  async function completeSingle(job: StoredJob): Promise<void> {
+    const submitted = store.update(job.jobId, { phase: 'submitted', fileId: null }) ?? job;
+    try {
+      const { job: view } = await withRetries(() => options.client().complete({ jobId: job.jobId, token: job.token }));
+      events.submitted(submitted, view);
+    } catch (error) {
+      // The bytes are stored; the sweep queues a job whose client never completed it (DESIGN), so
+      // the card keeps watching the job rather than giving up on it.
+      events.submitted(submitted, undefined);
+      events.notice(submitted, explainError(error));
+    }
+  }
+
+  // One job per file, before any byte moves: the plan decides single or multipart and the part size.
+  uppy.addPreProcessor(async (fileIDs) => {
+    await forEachLimited(fileIDs, createConcurrency, async (fileId) => {
+      const file = uppy.getFile(fileId);
+      if (file === undefined || store.forFile(fileId) !== undefined) return;
+      uppy.emit('preprocess-progress', file, { mode: 'indeterminate', message: 'Preparing the upload…' });
+      try {
+        await createJob(file);
+      } catch (error) {
+        const { title, detail } = explainError(error);
+        uppy.emit('upload-error', file, { name: 'UploadRefused', message: title, details: detail });
+        if (isSluiceApiError(error) && error.code === 'UNAUTHORIZED') events.authRequired();
+      } finally {
+        uppy.emit('preprocess-complete', file);
+      }
+    });
+  });
+
+  uppy.use(AwsS3, {
+    limit: 6,
+    retryDelays: [...defaultRetryDelaysMs],
+    shouldUseMultipart: (file) => store.forFile(file.id)?.plan.kind === 'multipart',
+    // Uppy passes the file's bytes here, not the file; the part size must be the server's exactly.
+    getChunkSize: (data) => {
+      const file = uppy.getFiles().find((candidate) => candidate.data === data);
+      const plan = file === undefined ? undefined : store.forFile(file.id)?.plan;
+      if (plan?.kind !== 'multipart') throw new Error('No multipart plan for this file.');
+      return plan.partSize;
+    },
+    getUploadParameters: async (file): Promise<AwsS3UploadParameters> => {
+      let job = jobFor(file);
+      if (job.plan.kind !== 'single') throw new Error('The server planned a multipart upload for this file.');
+      // A URL from before a long pause or a reload may be past its expiry: a fresh job is cheap
+      // below the multipart threshold, and the old one is cancelled.
+      if ((presignedUrlExpiresAtMs(job.plan.url) ?? Number.POSITIVE_INFINITY) - singleUrlExpiryMarginMs <= Date.now()) {
+        await abortJob(job);
+        job = await createJob(file);
+        if (job.plan.kind !== 'single') throw new Error('The server planned a multipart upload for this file.');
+      }
+      return { method: 'PUT', url: job.plan.url, headers: sendableHeaders(job.plan.headers) };
+    },
+    createMultipartUpload: (file) => {
+      const job = jobFor(file);
+      if (job.plan.kind !== 'multipart') throw new Error('The server planned a single upload for this file.');
+      return { uploadId: job.plan.uploadId, key: job.jobId };
+    },
+    listParts: async (_file, { key }): Promise<AwsS3Part[]> => {
+      const job = jobByKey(key);
+      if (job.plan.kind !== 'multipart') throw new Error('Parts asked for a single-PUT upload.');
+      const listing = await withRetries(() => options.client().parts({ jobId: job.jobId, token: job.token, partNumbers: [] }));
+      // Parts of the wrong size (a torn upload) are not reported, so Uppy sends them again.
+      const { done } = selectPendingParts(job.plan, job.size, listing.uploaded);
+      signerFor(job).markStored(done.keys());
+      return [...done].map(([partNumber, etag]) => ({ PartNumber: partNumber, ETag: etag }));
+    },
+    signPart: async (_file, { key, partNumber }): Promise<AwsS3UploadParameters> => {
+      const signed = await signerFor(jobByKey(key)).get(partNumber);
+      return { method: 'PUT', url: signed.url, headers: sendableHeaders(signed.headers ?? {}) };
+    },
+    completeMultipartUpload: async (_file, { key, parts }) => {
+      const job = jobByKey(key);
+      const completed = parts.flatMap((part) => (part.PartNumber === undefined || part.ETag === undefined ? [] : [{ partNumber: part.PartNumber, etag: part.ETag }]));
+      const { job: view } = await withRetries(() => options.client().complete({ jobId: job.jobId, token: job.token, parts: completed }));
+      signers.delete(job.jobId);
+      events.submitted(store.update(job.jobId, { phase: 'submitted', fileId: null }) ?? job, view);
+      return {};
+    },
+    abortMultipartUpload: async (_file, { key }) => {
+      const job = store.get(key);
+      if (job !== undefined) await abortJob(job);
+    },
+  });
+
+  uppy.on('upload-success', (file) => {
+    const job = file === undefined ? undefined : store.forFile(file.id);
+    if (job?.plan.kind === 'single') void completeSingle(job);
+  });
+  // Removing a file or cancelling everything: a single PUT has no abort hook in Uppy, so the job is
+  // cancelled here (a multipart one may be too, by Uppy: abortJob runs once either way).
+  uppy.on('file-removed', (file) => {
+    const job = store.forFile(file.id);
+    if (job !== undefined) void abortJob(job);
+  });
+
+  return uppy;
+}
+
+/** Retries transient failures of API calls (network, 5xx, 429) on the client's policy. */
+async function withRetries<T>(call: () => Promise<T>): Promise<T> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isSluiceApiError(error)) throw error;
+      const decision = decideRetry(defaultRetryPolicy, error, failures, false);
+      if (decision.action === 'fail') throw error;
+      await sleep(decision.delayMs);
+    }
+  }
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const worker = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await run(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
+}
+
+function sendableHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !browserControlledHeaders.has(name.toLowerCase())));
+}
+
+/** When a SigV4 presigned URL stops working: `X-Amz-Date` (UTC, basic format) plus `X-Amz-Expires` seconds. */
+export function presignedUrlExpiresAtMs(url: string): number | undefined {
+  const query = new URL(url).searchParams;
+  const signedAt = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get('X-Amz-Date') ?? '');
+  const expiresSeconds = Number(query.get('X-Amz-Expires'));
+  if (signedAt === null || !Number.isFinite(expiresSeconds)) return undefined;
+  const [, year, month, day, hour, minute, second] = signedAt.map(Number) as [number, number, number, number, number, number, number];
+  return Date.UTC(year, month - 1, day, hour, minute, second) + expiresSeconds * 1000;
+}
+
+function restrictionsFrom(limits: LimitsResponse | undefined): { maxFileSize: number | null; allowedFileTypes: string[] | null } {
+  if (limits === undefined) return { maxFileSize: null, allowedFileTypes: null };
+  const types = limits.allowedContentTypes.map((type) => type.trim().toLowerCase());
+  return { maxFileSize: limits.maxUploadBytes, allowedFileTypes: types.includes('*/*') ? null : types };
+}
+
+function noteFrom(limits: LimitsResponse | undefined): string {
+  if (limits === undefined) return 'Files go straight to storage and are processed one by one.';
+  const types = limits.allowedContentTypes.includes('*/*') ? 'any type' : limits.allowedContentTypes.join(', ');
+  return `Up to ${formatBytes(limits.maxUploadBytes)} per file · ${types}`;
+}
