@@ -12,6 +12,7 @@ import type { JobRow } from '../db/jobs.js';
 import { ApiError, errorStatuses, type ErrorCode } from '../errors.js';
 import { describeError, log } from '../log.js';
 import { completeMultipartUpload, deleteObject, headObject, listUploadedParts } from '../storage/spaces.js';
+import { sameMediaType } from './content-types.js';
 import { dispatchJob } from './dispatch.js';
 import { requireOpenMultipart } from './parts.js';
 import type { CompleteRequest } from './schemas.js';
@@ -51,7 +52,7 @@ export async function finishUpload(services: CompletionServices, job: JobRow, gi
       message: `The uploaded file has ${head.size} bytes; ${job.size} were declared.`,
     });
   }
-  if (head.contentType !== undefined && head.contentType !== job.contentType) {
+  if (head.contentType !== undefined && !sameMediaType(head.contentType, job.contentType)) {
     return reject(services, job, {
       code: 'CONTENT_TYPE_MISMATCH',
       message: `The uploaded file is stored as ${head.contentType}; ${job.contentType} was declared.`,

@@ -20,3 +20,17 @@ export function isContentTypeAllowed(contentType: string, allowed: readonly stri
     return allowedType === type && (allowedSubtype === '*' || allowedSubtype === subtype);
   });
 }
+
+/**
+ * Equal as media types: case and the spacing around parameters do not matter, so a store that
+ * writes `text/csv;charset=utf-8` back for `text/csv; charset=UTF-8` is not a mismatch.
+ */
+export function sameMediaType(a: string, b: string): boolean {
+  const normalize = (type: string) =>
+    type
+      .split(';')
+      .map((part) => part.trim().toLowerCase())
+      .filter((part) => part !== '')
+      .join(';');
+  return normalize(a) === normalize(b);
+}

@@ -1,7 +1,7 @@
 // Pure parts of the upload API: filename cleaning, content types, the part plan, request schemas.
 import { describe, expect, it } from 'vitest';
 import { maxFilenameBytes, maxPartCount, minPartSizeBytes } from '../../src/config.js';
-import { isContentTypeAllowed, mediaTypePattern } from '../../src/jobs/content-types.js';
+import { isContentTypeAllowed, mediaTypePattern, sameMediaType } from '../../src/jobs/content-types.js';
 import { sanitizeFilename, utf8Bytes } from '../../src/jobs/filename.js';
 import { createRequestSchema, partsRequestSchema } from '../../src/jobs/schemas.js';
 import { partLength, planUpload } from '../../src/jobs/upload-plan.js';
@@ -51,6 +51,12 @@ describe('content types', () => {
     ['imagex/png', false],
   ])('%s allowed: %s', (type, expected) => {
     expect(isContentTypeAllowed(type, allowed)).toBe(expected);
+  });
+
+  it('compares stored and declared types ignoring case and parameter spacing', () => {
+    expect(sameMediaType('text/csv;charset=utf-8', 'Text/CSV; charset=UTF-8')).toBe(true);
+    expect(sameMediaType('text/csv', 'text/plain')).toBe(false);
+    expect(sameMediaType('text/csv', 'text/csv; charset=utf-8')).toBe(false);
   });
 
   it('*/* allows everything', () => {
