@@ -2,7 +2,7 @@
 // every response is validated with the shared zod schemas, every failure becomes a SluiceApiError.
 // No retries here: `uploadFile` owns the retry policy, and a caller making single calls decides
 // for itself. Isomorphic: global fetch only, no node: imports.
-import type { z } from 'zod';
+import type { ZodType } from 'zod';
 import { clientErrorCodes, parseRetryAfterSeconds, SluiceApiError } from './errors.js';
 import {
   createResponseSchema,
@@ -65,12 +65,7 @@ export function createClient(options: ClientOptions): SluiceClient {
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const url = (fn: ApiFunctionName): string => `${presignBase}/${fn}`;
 
-  async function call<Schema extends z.ZodType>(
-    fn: ApiFunctionName,
-    body: unknown,
-    schema: Schema,
-    callOptions: CallOptions | undefined,
-  ): Promise<z.infer<Schema>> {
+  async function call<T>(fn: ApiFunctionName, body: unknown, schema: ZodType<T>, callOptions: CallOptions | undefined): Promise<T> {
     const signal = callOptions?.signal;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (options.apiKey !== undefined && options.apiKey !== '') headers.authorization = `Bearer ${options.apiKey}`;

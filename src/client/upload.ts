@@ -126,20 +126,19 @@ async function resumeUpload(ctx: Context, file: UploadSource, state: UploadState
   if (job.size !== file.size) {
     throw new SluiceApiError({ status: 0, code: clientErrorCodes.fileMismatch, message: `The job is for ${job.size} bytes; this file has ${file.size}.` });
   }
-  if (job.status === 'queued' || job.status === 'processing' || job.status === 'succeeded') return job;
+  // Past awaiting_upload with its bytes accepted (a lost answer to `complete`): nothing to send.
+  if (job.status === 'queued' || job.status === 'processing' || job.status === 'succeeded' || job.status === 'failed') return job;
   if (job.status !== 'awaiting_upload') {
     throw new SluiceApiError({ status: 0, code: clientErrorCodes.resumeNotPossible, message: `The job is ${job.status}; upload the file again as a new job.` });
   }
-  let plan = state.upload;
-  if (plan === undefined || plan.kind === 'multipart') {
+  if (job.uploadKind === 'multipart') {
+    // `parts` with no numbers lists what the store holds, and echoes the plan.
     const listing = await withRetry(ctx, () => ctx.client.parts({ jobId, token, partNumbers: [] }, { signal: ctx.signal }));
+    const plan = state.upload?.kind === 'multipart' ? state.upload : listing.partSize !== undefined && listing.partCount !== undefined ? { partSize: listing.partSize, partCount: listing.partCount } : undefined;
     if (plan === undefined) {
-      if (listing.partSize === undefined || listing.partCount === undefined) {
-        throw new SluiceApiError({ status: 0, code: clientErrorCodes.resumeNotPossible, message: 'The upload plan is unknown: pass resume.upload as create returned it.' });
-      }
-      plan = { kind: 'multipart', uploadId: '', partSize: listing.partSize, partCount: listing.partCount };
+      throw new SluiceApiError({ status: 0, code: clientErrorCodes.resumeNotPossible, message: 'The part size is unknown: pass resume.upload as create returned it.' });
     }
-    if (plan.kind === 'multipart') return uploadMultipart(ctx, file, jobId, token, plan, listing.uploaded, options);
+    return uploadMultipart(ctx, file, jobId, token, plan, listing.uploaded, options);
   }
   // A single PUT may have finished before the reload: completing first avoids sending it twice.
   try {
@@ -147,7 +146,14 @@ async function resumeUpload(ctx: Context, file: UploadSource, state: UploadState
   } catch (error) {
     if (!(error instanceof SluiceApiError && error.status === 409)) throw error;
   }
-  return sendAndComplete(ctx, file, jobId, token, plan, options);
+  if (state.upload?.kind !== 'single') {
+    throw new SluiceApiError({
+      status: 0,
+      code: clientErrorCodes.resumeNotPossible,
+      message: 'The file was not uploaded yet and only create returns its PUT URL: pass resume.upload as create returned it.',
+    });
+  }
+  return sendAndComplete(ctx, file, jobId, token, state.upload, options);
 }
 
 async function sendAndComplete(
