@@ -1,4 +1,5 @@
-// Placeholder until the handler lands (issues 3 and 4).
-export async function main(): Promise<Record<string, unknown>> {
-  return { statusCode: 501, body: { error: { code: 'NOT_IMPLEMENTED', message: 'This function is not built yet.' } } };
-}
+// process/file {jobId}: one attempt at one job (src/jobs/process-file.ts). Invoked asynchronously
+// by presign/complete and process/sweep; a duplicate invocation is a no-op.
+import { createProcessFileMain } from '../../../src/jobs/process-file-handler.js';
+
+export const main = createProcessFileMain();

@@ -1,0 +1,315 @@
+// process/file: one attempt at one job (DESIGN "Job state machine" and "Processing", binding).
+//
+//   claim ─▶ heartbeat the lease ─▶ stream the object once through the analyzers ─▶ one fenced write
+//
+// - Claim: one conditional UPDATE (claimJob) that increments `attempts`; matching nothing means the
+//   job is not ours to run (another activation has it, it is not due, or it is finished): return
+//   at once without touching it. That is what makes duplicate invocations harmless.
+// - Lease: renewed every `heartbeatSeconds`. A heartbeat that matches nothing means a newer attempt
+//   owns the job (our lease lapsed and the sweep or another claim took it): abort the read and write
+//   nothing. Unable to renew for a whole lease (database unreachable): abort too, since someone else
+//   may be running the job by now.
+// - Deadline: the runtime SIGKILLs the activation at its timeout (PLATFORM-FACTS "Functions limits"),
+//   so the work is aborted a margin before `__OW_DEADLINE` and the job released for a retry.
+// - Finish: exactly one fenced write (attempts = ours, status = processing): succeeded with the
+//   result, rejected (object deleted only once the rejection is recorded), or back to queued with
+//   backoff (failed once attempts are spent). A zombie's write matches nothing and changes nothing.
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { runAnalyzers, type AnalysisReport } from '../analyzers/run.js';
+import type { Analyzer, FileInfo } from '../analyzers/types.js';
+import type { ActivationContext, ProcessingConfig } from '../config.js';
+import type { Actor, Db } from '../db/client.js';
+import type { JobRow } from '../db/jobs.js';
+import { describeError, log } from '../log.js';
+import { deleteObject, openObjectStream, type Storage } from '../storage/spaces.js';
+import { retryDelaySeconds } from './backoff.js';
+import { stopTimeMs } from './deadline.js';
+import { isContentTypeAllowed } from './content-types.js';
+import { claimJob, failAttempt, heartbeat, rejectClaimedJob, succeedJob, type Fence, type JobFailure } from './transitions.js';
+
+export interface ProcessServices {
+  db: Db;
+  storage: Storage;
+  config: ProcessingConfig;
+  activation: ActivationContext;
+  /** Defaults to every analyzer of src/analyzers/index.ts. */
+  analyzers?: readonly Analyzer[];
+}
+
+export type AttemptOutcome =
+  | 'succeeded'
+  | 'rejected'
+  | 'retry_scheduled'
+  | 'failed'
+  /** A newer attempt owns the job: nothing was written. */
+  | 'fence_lost'
+  /** The final write itself failed (database unreachable): the lease lapses and the sweep takes the job back. */
+  | 'unrecorded';
+
+export type ProcessResult =
+  | { jobId: string; claimed: false; reason: 'not_claimable' | 'too_close_to_deadline' }
+  | {
+      jobId: string;
+      claimed: true;
+      attempt: number;
+      outcome: AttemptOutcome;
+      /** Why the attempt did not succeed (rejection reason, or the error that failed it). */
+      failure?: JobFailure;
+      retryDelaySeconds?: number;
+      bytes?: number;
+      durationMs: number;
+    };
+
+/** Job error messages are shown to the uploader and stored in the row: short, no stack traces. */
+const maxFailureMessageChars = 500;
+
+// ---- Why an attempt stopped early (reasons given to AbortController.abort) --------------------
+
+class FenceLostError extends Error {
+  override name = 'FenceLostError';
+}
+
+class StopError extends Error {
+  override name = 'StopError';
+  constructor(readonly failure: JobFailure) {
+    super(failure.message);
+  }
+}
+
+type Verdict =
+  | { kind: 'succeeded'; report: AnalysisReport }
+  | { kind: 'rejected'; failure: JobFailure; report: AnalysisReport }
+  | { kind: 'error'; failure: JobFailure }
+  | { kind: 'fence_lost' };
+
+function actorOf(activation: ActivationContext): Actor {
+  return { activationId: activation.activationId ?? null, codeVersion: activation.codeVersion ?? null };
+}
+
+export async function processFile(services: ProcessServices, jobId: string): Promise<ProcessResult> {
+  const { db, config, activation } = services;
+  const startedAt = Date.now();
+  const stopAt = stopTimeMs(activation.deadlineMs, startedAt);
+  // Claiming now would only spend an attempt on work that must stop at once.
+  if (stopAt <= startedAt) return { jobId, claimed: false, reason: 'too_close_to_deadline' };
+
+  const actor = actorOf(activation);
+  const job = await claimJob(db, jobId, { leaseSeconds: config.leaseSeconds, actor });
+  if (job === undefined) return { jobId, claimed: false, reason: 'not_claimable' };
+
+  // Be VERY careful from here on: the job is ours and we MUST leave it in a state someone can pick
+  // up. Nothing between the claim and `finish` may throw past this function: every failure becomes
+  // a Verdict, and `finish` records it with one fenced write. If even that write fails, the lease
+  // lapses within leaseSeconds and the sweep returns the job to the queue.
+  const { fence } = job;
+  const controller = new AbortController();
+  const lease = keepLease(db, fence, config, controller);
+  const deadline =
+    stopAt === Number.POSITIVE_INFINITY
+      ? undefined
+      : setTimeout(
+          () =>
+            controller.abort(
+              new StopError({
+                code: 'DEADLINE_REACHED',
+                message: `Stopped before the function's time limit (deadline ${new Date(activation.deadlineMs ?? 0).toISOString()}); the file needs longer than one activation allows.`,
+              }),
+            ),
+          stopAt - Date.now(),
+        );
+  let verdict: Verdict;
+  try {
+    verdict = await examine(services, job, controller.signal);
+  } catch (error) {
+    verdict = verdictOfError(controller.signal.aborted ? controller.signal.reason : error);
+  } finally {
+    clearTimeout(deadline);
+    await lease.stop();
+  }
+  // A heartbeat may have found the fence lost after the work finished: a newer attempt owns the job.
+  if (controller.signal.reason instanceof FenceLostError) verdict = { kind: 'fence_lost' };
+
+  const result = await finish(services, job, fence, verdict, actor);
+  const durationMs = Date.now() - startedAt;
+  const bytes = verdict.kind === 'succeeded' || verdict.kind === 'rejected' ? verdict.report.bytes : undefined;
+  log.info('process/file attempt', {
+    jobId,
+    attempt: fence.attempt,
+    outcome: result.outcome,
+    durationMs,
+    ...(bytes === undefined ? {} : { bytes }),
+    ...(verdict.kind === 'succeeded' ? { timingsMs: verdict.report.timingsMs } : {}),
+    ...(result.failure ? { failure: result.failure } : {}),
+  });
+  return {
+    jobId,
+    claimed: true,
+    attempt: fence.attempt,
+    outcome: result.outcome,
+    durationMs,
+    ...(bytes === undefined ? {} : { bytes }),
+    ...(result.failure ? { failure: result.failure } : {}),
+    ...(result.retryDelaySeconds === undefined ? {} : { retryDelaySeconds: result.retryDelaySeconds }),
+  };
+}
+
+/** Streams the object once through the analyzers and judges the file. Throws on any failure. */
+async function examine(services: ProcessServices, job: JobRow, signal: AbortSignal): Promise<Verdict> {
+  const file: FileInfo = { contentType: job.contentType, filename: job.filename, size: job.size };
+  const stream: Readable = await openObjectStream(services.storage, job.objectKey, signal);
+  let report: AnalysisReport;
+  try {
+    report = await runAnalyzers(stream, file, { signal, ...(services.analyzers ? { analyzers: services.analyzers } : {}) });
+  } finally {
+    // Releases the connection if the read stopped early (abort, crash); a no-op after a full read.
+    stream.destroy();
+  }
+  if (report.crashed.length > 0) {
+    // A crash is a bug or a resource failure, not a property of the file (a malformed file is a
+    // summary): retry, and fail with the crash as the reason once attempts are spent.
+    const messages = report.crashed.map((name) => `${name}: ${crashMessage(report.results[name])}`);
+    throw new StopError({ code: 'ANALYZER_CRASHED', message: `Analyzer crashed (${messages.join('; ')})` });
+  }
+  if (report.bytes !== job.size) {
+    // complete verified the size with HEAD, so a different count is a read cut short: retry.
+    throw new StopError({ code: 'INCOMPLETE_READ', message: `Read ${report.bytes} bytes of ${job.size}.` });
+  }
+  const sniffed = report.sniffed.mime;
+  if (sniffed !== null && !isContentTypeAllowed(sniffed, services.config.allowedContentTypes)) {
+    return {
+      kind: 'rejected',
+      report,
+      failure: { code: 'CONTENT_TYPE_NOT_ALLOWED', message: `The file's bytes are ${sniffed}, which is not an accepted type (declared ${job.contentType}).` },
+    };
+  }
+  if (job.sha256 !== null) {
+    const actual = sha256Of(report);
+    if (actual === undefined) throw new StopError({ code: 'PROCESSING_ERROR', message: 'No SHA-256 was computed (the file analyzer did not run).' });
+    if (actual !== job.sha256) {
+      return { kind: 'rejected', report, failure: { code: 'SHA256_MISMATCH', message: `The file's SHA-256 is ${actual}; ${job.sha256} was declared.` } };
+    }
+  }
+  return { kind: 'succeeded', report };
+}
+
+function sha256Of(report: AnalysisReport): string | undefined {
+  const summary = report.results.file;
+  const sha256 = summary !== undefined && 'sha256' in summary ? summary.sha256 : undefined;
+  return typeof sha256 === 'string' ? sha256 : undefined;
+}
+
+function crashMessage(entry: AnalysisReport['results'][string] | undefined): string {
+  const error = entry !== undefined && 'error' in entry ? entry.error : undefined;
+  return typeof error === 'object' && error !== null && !Array.isArray(error) && typeof error.message === 'string' ? error.message : 'unknown error';
+}
+
+function verdictOfError(error: unknown): Verdict {
+  if (error instanceof FenceLostError) return { kind: 'fence_lost' };
+  if (error instanceof StopError) return { kind: 'error', failure: error.failure };
+  if (error instanceof S3ServiceException) {
+    const missing = error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404;
+    return {
+      kind: 'error',
+      failure: {
+        code: missing ? 'OBJECT_MISSING' : 'STORAGE_ERROR',
+        message: truncate(missing ? 'The uploaded object is no longer in the bucket.' : `Reading the object failed: ${error.name}: ${error.message}`),
+      },
+    };
+  }
+  log.error('process/file: unexpected error', describeError(error));
+  return { kind: 'error', failure: { code: 'PROCESSING_ERROR', message: truncate(error instanceof Error ? error.message : String(error)) } };
+}
+
+function truncate(message: string): string {
+  return message.length <= maxFailureMessageChars ? message : `${message.slice(0, maxFailureMessageChars - 1)}…`;
+}
+
+interface Recorded {
+  outcome: AttemptOutcome;
+  failure?: JobFailure;
+  retryDelaySeconds?: number;
+}
+
+/** The attempt's one write, fenced on (job, attempt, processing). Never throws. */
+async function finish(services: ProcessServices, job: JobRow, fence: Fence, verdict: Verdict, actor: Actor): Promise<Recorded> {
+  const { db } = services;
+  try {
+    switch (verdict.kind) {
+      case 'fence_lost':
+        return { outcome: 'fence_lost' };
+      case 'succeeded': {
+        const done = await succeedJob(db, fence, verdict.report.results, actor);
+        return { outcome: done ? 'succeeded' : 'fence_lost' };
+      }
+      case 'rejected': {
+        const done = await rejectClaimedJob(db, fence, verdict.failure, actor);
+        if (!done) return { outcome: 'fence_lost', failure: verdict.failure };
+        // Only after the rejection is recorded: a zombie must never delete the bytes a newer attempt reads.
+        await deleteObject(services.storage, job.objectKey).catch((error: unknown) => {
+          log.error('process/file: could not delete a rejected object', { jobId: job.id, objectKey: job.objectKey, ...describeError(error) });
+        });
+        return { outcome: 'rejected', failure: verdict.failure };
+      }
+      case 'error': {
+        const delay = retryDelaySeconds(fence.attempt, { baseDelaySeconds: services.config.retryBaseDelaySeconds });
+        const done = await failAttempt(db, fence, verdict.failure, delay, actor);
+        if (!done) return { outcome: 'fence_lost', failure: verdict.failure };
+        return done.status === 'queued'
+          ? { outcome: 'retry_scheduled', failure: verdict.failure, retryDelaySeconds: delay }
+          : { outcome: 'failed', failure: verdict.failure };
+      }
+    }
+  } catch (error) {
+    log.error('process/file: could not record the attempt; the sweep will take the job back when its lease lapses', {
+      jobId: job.id,
+      attempt: fence.attempt,
+      ...describeError(error),
+    });
+    return { outcome: 'unrecorded', ...(verdict.kind === 'error' || verdict.kind === 'rejected' ? { failure: verdict.failure } : {}) };
+  }
+}
+
+interface LeaseKeeper {
+  /** Stops heartbeating and waits for a heartbeat in flight, so none lands after the final write. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Renews the lease every heartbeatSeconds. The tick also watches the time since the last renewal
+ * went through, so a heartbeat that hangs (not only one that fails) still stops the work once the
+ * lease may have lapsed.
+ */
+function keepLease(db: Db, fence: Fence, config: ProcessingConfig, controller: AbortController): LeaseKeeper {
+  const leaseMs = config.leaseSeconds * 1000;
+  // The claim has just set the lease; a renewal counts from when it was sent (the database's now()).
+  let renewedAt = Date.now();
+  let inFlight: Promise<void> | undefined;
+  const beat = async (): Promise<void> => {
+    const sentAt = Date.now();
+    try {
+      if (await heartbeat(db, fence, config.leaseSeconds)) renewedAt = sentAt;
+      else controller.abort(new FenceLostError(`job ${fence.jobId} attempt ${fence.attempt} is no longer ours`));
+    } catch (error) {
+      log.warn('process/file: heartbeat failed', { jobId: fence.jobId, attempt: fence.attempt, ...describeError(error) });
+    }
+  };
+  const timer = setInterval(() => {
+    if (controller.signal.aborted) return;
+    if (Date.now() - renewedAt >= leaseMs) {
+      controller.abort(
+        new StopError({ code: 'LEASE_LOST', message: `The lease could not be renewed for ${config.leaseSeconds} s (database unreachable?).` }),
+      );
+      return;
+    }
+    inFlight ??= beat().finally(() => {
+      inFlight = undefined;
+    });
+  }, config.heartbeatSeconds * 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}
