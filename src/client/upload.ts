@@ -102,6 +102,8 @@ export async function uploadFile(client: SluiceClient, file: UploadSource, optio
       }
       const contentType = options.contentType ?? (file.type !== undefined && file.type !== '' ? file.type : defaultContentType);
       const request = { filename, size: file.size, contentType, ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }) };
+      // Retried like the rest: if an answer was lost, the retry makes a second job, and the first
+      // one, never uploaded, is expired by the sweep. Better than failing an upload on one blip.
       const created = await withRetry(ctx, () => client.create(request, { signal: ctx.signal }));
       state = { jobId: created.jobId, token: created.token, upload: created.upload };
       options.onCreated?.({ jobId: created.jobId, token: created.token, upload: created.upload });
