@@ -3,9 +3,12 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { loadUploadConfig } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startLocalPostgres } from '../../src/local/postgres.js';
+import { ApiError } from '../../src/errors.js';
+import type { UploadServices } from '../../src/jobs/services.js';
 import { startLocalSpaces } from '../../src/local/spaces.js';
 import { createStorage, type Storage } from '../../src/storage/spaces.js';
 
@@ -46,4 +49,33 @@ export async function startCoreServices(options: { spaces?: boolean } = {}): Pro
       await fs.rm(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Upload services over the started Postgres and S3 server. No invoke API: dispatch fails softly and jobs stay queued. */
+export function uploadServicesFor(core: CoreServices, env: Record<string, string>): UploadServices {
+  if (!core.storage) throw new Error('start the core services with spaces: true');
+  return {
+    db: core.db,
+    storage: core.storage,
+    config: loadUploadConfig(env),
+    activation: { apiHost: undefined, apiKey: undefined, activationId: 'act-test', codeVersion: 'test', deadlineMs: undefined },
+    maxConcurrentJobs: 10,
+  };
+}
+
+let clientCounter = 0;
+/** Headers of a new client IP, so the per-client limits of one test do not touch another. */
+export function freshClient(): Record<string, string> {
+  clientCounter += 1;
+  return { 'x-forwarded-for': `10.0.${Math.floor(clientCounter / 250)}.${clientCounter % 250}, 172.16.0.1` };
+}
+
+/** The ApiError a promise rejects with (fails the test when it resolves or rejects otherwise). */
+export async function apiError(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
+  return error;
 }
