@@ -4,6 +4,7 @@
 import { watch } from 'node:fs';
 import path from 'node:path';
 import { build as buildPage, type Rolldown } from 'vite';
+import { stop as stopEsbuild } from 'esbuild';
 import { buildProject, formatBytes } from '../src/local/build.js';
 import { startPlatform, devPorts } from '../src/local/platform.js';
 
@@ -89,6 +90,8 @@ async function shutdown(signal: string): Promise<void> {
   clearTimeout(pending);
   await page.watcher.close();
   await platform.stop();
+  // esbuild's service process outlives the last build until told to stop.
+  await stopEsbuild();
   log('stopped');
   process.exit(0);
 }

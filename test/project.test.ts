@@ -19,7 +19,16 @@ const providedByPlatform = ['DATABASE_URL', 'ALLOWED_ORIGINS', 'SPACES_ENDPOINT'
 describe('project.yml', () => {
   it('declares the functions of the design', () => {
     expect(functions.map((f) => f.name).sort()).toEqual(
-      ['presign/abort', 'presign/complete', 'presign/create', 'presign/parts', 'presign/status', 'process/file', 'process/sweep'],
+      [
+        'presign/abort',
+        'presign/complete',
+        'presign/create',
+        'presign/limits',
+        'presign/parts',
+        'presign/status',
+        'process/file',
+        'process/sweep',
+      ],
     );
   });
 
@@ -42,7 +51,7 @@ describe('project.yml', () => {
     for (const { pkg, fn, name } of functions) {
       if (pkg.name === 'process') expect(fn.web, name).toBe(false);
       if (pkg.name === 'presign') {
-        expect(fn.web, name).toBe(true);
+        expect(fn.web, name).toBe('raw');
         expect(fn.annotations?.['web-custom-options'], name).toBe(true);
       }
     }
@@ -55,7 +64,8 @@ describe('project.yml', () => {
   });
 
   it('gives an API key to the functions that invoke others', () => {
-    const invokers = ['presign/create', 'presign/complete', 'process/sweep'];
+    // Every API call may start a sweep (DESIGN "project.yml"); complete and sweep dispatch jobs.
+    const invokers = ['presign/create', 'presign/parts', 'presign/complete', 'presign/abort', 'presign/status', 'process/sweep'];
     for (const { fn, name } of functions) {
       if (invokers.includes(name)) expect(fn.annotations?.['provide-api-key'], name).toBe(true);
     }

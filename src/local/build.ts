@@ -37,6 +37,10 @@ export async function buildFunction(fn: FunctionSpec): Promise<BuiltFunction> {
     // Prefer packages' ES module builds: esbuild can drop what is not used from those (the AWS SDK
     // ships both, and its CommonJS build keeps everything).
     mainFields: ['module', 'main'],
+    // Those ES builds load some Node modules lazily with `import()` (the AWS SDK's HTTP handler
+    // does `await import('node:http')`). A single-file action is evaluated as a CommonJS script,
+    // where a dynamic import has no module loader to call; as `require` it works everywhere.
+    supported: { 'dynamic-import': false },
     minify: true,
     sourcemap: false,
     legalComments: 'none',

@@ -27,6 +27,8 @@ export interface PlatformOptions {
   /** Run project.yml's scheduled triggers (default true). */
   triggers?: boolean;
   log?: (line: string) => void;
+  /** Namespace limits of the local runtime (defaults: DigitalOcean's 120 concurrent, 600 a minute). */
+  runtimeLimits?: { maxConcurrentActivations?: number; maxInvocationsPerMinute?: number };
   /** Every request the local S3 server answered (the browser tests count part PUTs with it). */
   onSpacesRequest?: (request: LocalSpacesRequest) => void;
 }
@@ -98,6 +100,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       namespace: localNamespace,
       triggers: options.triggers ?? true,
       log,
+      ...options.runtimeLimits,
     });
     stops.push(() => runtime.stop());
     web.setConfig({ apiBase: runtime.webBase });

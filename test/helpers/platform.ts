@@ -1,6 +1,6 @@
 // The whole local platform for one test file: real Postgres, the SigV4-verifying S3 server, the
 // functions runtime, the page — on free ports, in a temporary folder removed at stop.
-import { startPlatform, type Platform } from '../../src/local/platform.js';
+import { startPlatform, type Platform, type PlatformOptions } from '../../src/local/platform.js';
 
 import { rootDir } from './paths.js';
 
@@ -10,6 +10,9 @@ export interface TestPlatformOptions {
   env?: Record<string, string>;
   /** Scheduled triggers are off in tests unless asked for, so each test decides when a sweep runs. */
   triggers?: boolean;
+  /** Raise the runtime's namespace limits (e.g. a fuzz run of thousands of requests). */
+  runtimeLimits?: PlatformOptions['runtimeLimits'];
+  onSpacesRequest?: PlatformOptions['onSpacesRequest'];
 }
 
 export function startTestPlatform(options: TestPlatformOptions = {}): Promise<Platform> {
@@ -18,6 +21,8 @@ export function startTestPlatform(options: TestPlatformOptions = {}): Promise<Pl
     ports: { web: 0, functions: 0, spaces: 0, postgres: 0 },
     env: options.env ?? {},
     triggers: options.triggers ?? false,
+    runtimeLimits: options.runtimeLimits,
+    onSpacesRequest: options.onSpacesRequest,
     log: process.env.SLUICE_TEST_LOG ? (line) => console.log(line) : undefined,
   });
 }
