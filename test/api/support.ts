@@ -5,7 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
 import type { Platform } from '../../src/local/platform.js';
-import type { FetchLike } from '../../src/client/index.js';
+import { expect } from 'vitest';
+import type { FetchLike, JobView } from '../../src/client/index.js';
 
 export const mebibyte = 1024 * 1024;
 /** The server's smallest part (src/config.ts minPartSizeBytes); multipart tests use 8 MiB parts. */
@@ -132,9 +133,14 @@ export async function jobCount(sql: postgres.Sql): Promise<number> {
   return rows[0]?.count ?? 0;
 }
 
-/** Random bytes: compressible or patterned data could hide an off-by-one in part boundaries. */
+/**
+ * Random bytes: patterned data could hide an off-by-one at a part boundary. A fixed text prefix
+ * keeps processing from sniffing a real file type in them by chance (a mismatch with the declared
+ * type rejects the job and deletes the object a test is about to read).
+ */
 export function randomBlob(size: number, type = 'application/octet-stream'): { blob: Blob; bytes: Buffer } {
   const bytes = randomBytes(size);
+  bytes.write('sluice test data', 0, Math.min(size, 16), 'latin1');
   return { blob: new Blob([bytes], { type }), bytes };
 }
 
@@ -162,4 +168,26 @@ export async function postRaw(
     json = text;
   }
   return { status: response.status, headers: response.headers, json };
+}
+
+/**
+ * `complete` queues the job and invokes process/file at once, so by the time a test looks the job
+ * may already be processing or done: what must hold is that it left awaiting_upload through queued.
+ */
+export function expectQueued(job: Pick<JobView, 'status' | 'events'>): void {
+  expect(job.status).not.toBe('awaiting_upload');
+  expect(job.events).toEqual(expect.arrayContaining([expect.objectContaining({ from: 'awaiting_upload', to: 'queued' })]));
+}
+
+/** CSV text of about `approximateBytes`, with random values, so processing accepts it as text/csv. */
+export function csvBlob(approximateBytes: number): { blob: Blob; bytes: Buffer } {
+  const lines = ['id,name,score'];
+  let size = lines[0]?.length ?? 0;
+  for (let id = 1; size < approximateBytes; id++) {
+    const line = `${id},${randomBytes(6).toString('hex')},${(id * 7919) % 1000}`;
+    lines.push(line);
+    size += line.length + 1;
+  }
+  const bytes = Buffer.from(`${lines.join('\n')}\n`);
+  return { blob: new Blob([bytes], { type: 'text/csv' }), bytes };
 }
