@@ -4,11 +4,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -16,6 +18,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSpaces, type LocalSpaces, type LocalSpacesRequest } from '../src/local/spaces.js';
+import { abortMultipartUpload, createStorage, listUploadedParts, type Storage } from '../src/storage/spaces.js';
 
 const allowedOrigin = 'http://allowed.test';
 const otherOrigin = 'http://elsewhere.test';
@@ -23,6 +26,8 @@ const otherOrigin = 'http://elsewhere.test';
 let directory: string;
 let spaces: LocalSpaces;
 let client: S3Client;
+/** The project's own client (src/storage/spaces.ts), as the functions use it. */
+let storage: Storage;
 const requests: LocalSpacesRequest[] = [];
 
 function clientFor(credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
@@ -77,10 +82,12 @@ beforeAll(async () => {
     onRequest: (request) => requests.push(request),
   });
   client = clientFor(spaces);
+  storage = createStorage({ ...spaces, forcePathStyle: true });
 });
 
 afterAll(async () => {
   client.destroy();
+  storage.client.destroy();
   await spaces.stop();
   await fs.rm(directory, { recursive: true, force: true });
 });
@@ -248,5 +255,262 @@ describe('startLocalSpaces', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('ListParts and AbortMultipartUpload (which s3rver lacks)', () => {
+  const partBodies = ['a'.repeat(10), 'b'.repeat(20), 'c'.repeat(5)];
+
+  interface Started {
+    key: string;
+    uploadId: string;
+    /** UploadPart's ETag for part n at index n - 1. */
+    etags: string[];
+  }
+
+  async function startUpload(key: string, bodies = partBodies): Promise<Started> {
+    const created = await storage.client.send(new CreateMultipartUploadCommand({ Bucket: spaces.bucket, Key: key, ContentType: 'application/octet-stream' }));
+    const uploadId = created.UploadId ?? '';
+    const etags: string[] = [];
+    // Last part first: the listing must be in part-number order, not upload order.
+    for (let index = bodies.length - 1; index >= 0; index -= 1) {
+      const answer = await storage.client.send(new UploadPartCommand({ Bucket: spaces.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: bodies[index] }));
+      etags[index] = answer.ETag ?? '';
+    }
+    return { key, uploadId, etags };
+  }
+
+  function listParts(upload: { key: string; uploadId: string }, page: { MaxParts?: number; PartNumberMarker?: string } = {}) {
+    return storage.client.send(new ListPartsCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId, ...page }));
+  }
+
+  function uploadDirectory(uploadId: string): string {
+    return path.join(directory, spaces.bucket, '._S3rver_uploads', uploadId);
+  }
+
+  async function exists(file: string): Promise<boolean> {
+    return fs.access(file).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  const noSuchUpload = { name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } };
+  const unknownUploadId = 'f'.repeat(32);
+
+  it('lists the uploaded parts in order with the sizes and ETags UploadPart returned', async () => {
+    const upload = await startUpload('uploads/list/three.bin');
+    expect(upload.etags).toEqual(partBodies.map(() => expect.stringMatching(/^"[0-9a-f]{32}"$/)));
+    const before = new Date(Date.now() - 60_000);
+
+    const listed = await listParts(upload);
+    expect(listed).toMatchObject({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId, MaxParts: 1000, IsTruncated: false, NextPartNumberMarker: '3' });
+    expect(listed.Parts?.map((part) => [part.PartNumber, part.ETag, part.Size])).toEqual(partBodies.map((body, index) => [index + 1, upload.etags[index], body.length]));
+    for (const part of listed.Parts ?? []) expect(part.LastModified?.getTime()).toBeGreaterThan(before.getTime());
+
+    // The project's own helper (presign/parts and complete use it) sees the same parts.
+    expect(await listUploadedParts(storage, upload.key, upload.uploadId)).toEqual(
+      partBodies.map((body, index) => ({ partNumber: index + 1, etag: upload.etags[index], size: body.length })),
+    );
+    // An upload with no part yet lists none.
+    const empty = await storage.client.send(new CreateMultipartUploadCommand({ Bucket: spaces.bucket, Key: 'uploads/list/empty.bin' }));
+    expect((await listParts({ key: 'uploads/list/empty.bin', uploadId: empty.UploadId ?? '' })).Parts ?? []).toEqual([]);
+  });
+
+  it('pages with MaxParts and PartNumberMarker', async () => {
+    const upload = await startUpload('uploads/list/paged.bin');
+    const first = await listParts(upload, { MaxParts: 2 });
+    expect(first.Parts?.map((part) => part.PartNumber)).toEqual([1, 2]);
+    expect(first).toMatchObject({ IsTruncated: true, MaxParts: 2, NextPartNumberMarker: '2' });
+
+    const second = await listParts(upload, { MaxParts: 2, PartNumberMarker: first.NextPartNumberMarker ?? '' });
+    expect(second.Parts?.map((part) => [part.PartNumber, part.ETag])).toEqual([[3, upload.etags[2]]]);
+    expect(second).toMatchObject({ IsTruncated: false, PartNumberMarker: '2', NextPartNumberMarker: '3' });
+
+    await expect(listParts(upload, { MaxParts: -1 })).rejects.toMatchObject({ name: 'InvalidArgument', $metadata: { httpStatusCode: 400 } });
+  });
+
+  it('answers NoSuchUpload for an unknown upload, a malformed id, or another key', async () => {
+    const upload = await startUpload('uploads/list/known.bin', ['x']);
+    for (const call of [
+      { key: upload.key, uploadId: unknownUploadId },
+      { key: upload.key, uploadId: '../../..' },
+      { key: 'uploads/list/other.bin', uploadId: upload.uploadId },
+    ]) {
+      await expect(listParts(call)).rejects.toMatchObject(noSuchUpload);
+      await expect(storage.client.send(new AbortMultipartUploadCommand({ Bucket: spaces.bucket, Key: call.key, UploadId: call.uploadId }))).rejects.toMatchObject(noSuchUpload);
+    }
+    for (const uploadId of [unknownUploadId, '../../..']) {
+      await expect(storage.client.send(new UploadPartCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: uploadId, PartNumber: 1, Body: 'y' }))).rejects.toMatchObject(noSuchUpload);
+    }
+    expect(await listUploadedParts(storage, upload.key, unknownUploadId)).toBeUndefined();
+    expect(await exists(uploadDirectory(unknownUploadId))).toBe(false);
+    expect((await listParts(upload)).Parts?.map((part) => [part.PartNumber, part.ETag])).toEqual([[1, upload.etags[0]]]);
+  });
+
+  it('aborts: the parts are deleted from disk, then ListParts, UploadPart, Complete and Abort say NoSuchUpload', async () => {
+    const upload = await startUpload('uploads/abort/gone.bin');
+    expect(await exists(path.join(uploadDirectory(upload.uploadId), '1'))).toBe(true);
+    const before = requests.length;
+
+    const aborted = await storage.client.send(new AbortMultipartUploadCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId }));
+    expect(aborted.$metadata.httpStatusCode).toBe(204);
+    expect(await exists(uploadDirectory(upload.uploadId))).toBe(false);
+
+    await expect(listParts(upload)).rejects.toMatchObject(noSuchUpload);
+    await expect(storage.client.send(new UploadPartCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumber: 1, Body: 'late' }))).rejects.toMatchObject(noSuchUpload);
+    expect(await exists(uploadDirectory(upload.uploadId))).toBe(false);
+    const complete = storage.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: spaces.bucket,
+        Key: upload.key,
+        UploadId: upload.uploadId,
+        MultipartUpload: { Parts: upload.etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
+      }),
+    );
+    await expect(complete).rejects.toMatchObject(noSuchUpload);
+    expect(await objectExists(upload.key)).toBe(false);
+    await expect(storage.client.send(new AbortMultipartUploadCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId }))).rejects.toMatchObject(noSuchUpload);
+    // The project's abort is idempotent over that.
+    await abortMultipartUpload(storage, upload.key, upload.uploadId);
+
+    await expect.poll(() => requests.length).toBeGreaterThanOrEqual(before + 6);
+    const calls = requests.slice(before).filter((r) => new URL(r.url, spaces.endpoint).searchParams.get('uploadId') === upload.uploadId);
+    expect(calls.map((r) => [r.method, r.status])).toEqual([
+      ['DELETE', 204],
+      ['GET', 404],
+      ['PUT', 404],
+      ['POST', 404],
+      ['DELETE', 404],
+      ['DELETE', 404],
+    ]);
+  });
+
+  it('completes only with the uploaded parts, in order, and then the upload is gone', async () => {
+    const upload = await startUpload('uploads/complete/checked.bin');
+    const complete = (parts: { ETag: string; PartNumber: number }[]) =>
+      storage.client.send(new CompleteMultipartUploadCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId, MultipartUpload: { Parts: parts } }));
+    const listedParts = upload.etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 }));
+
+    await expect(complete(listedParts.map((part, index) => (index === 1 ? { ...part, ETag: upload.etags[0] ?? '' } : part)))).rejects.toMatchObject({ name: 'InvalidPart' });
+    await expect(complete([...listedParts, { ETag: upload.etags[0] ?? '', PartNumber: 4 }])).rejects.toMatchObject({ name: 'InvalidPart' });
+    await expect(complete([...listedParts].reverse())).rejects.toMatchObject({ name: 'InvalidPartOrder' });
+    expect((await listParts(upload)).Parts).toHaveLength(3);
+
+    await complete(listedParts);
+    const stored = await storage.client.send(new GetObjectCommand({ Bucket: spaces.bucket, Key: upload.key }));
+    expect(await stored.Body?.transformToString()).toBe(partBodies.join(''));
+    await expect(listParts(upload)).rejects.toMatchObject(noSuchUpload);
+    await expect(complete(listedParts)).rejects.toMatchObject(noSuchUpload);
+  });
+
+  describe('authentication, as for every other request', () => {
+    const listUrl = (upload: Started, options: { expiresIn?: number; signingDate?: Date } = {}) =>
+      getSignedUrl(client, new ListPartsCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId }), {
+        expiresIn: options.expiresIn ?? 60,
+        ...(options.signingDate ? { signingDate: options.signingDate } : {}),
+      });
+    const abortUrl = (upload: Started, options: { expiresIn?: number; signingDate?: Date } = {}) =>
+      getSignedUrl(client, new AbortMultipartUploadCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId }), {
+        expiresIn: options.expiresIn ?? 60,
+        ...(options.signingDate ? { signingDate: options.signingDate } : {}),
+      });
+    // Signed two minutes ago for one minute: expired without waiting.
+    const expired = { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) };
+
+    async function expectRefused(response: Response, code: string | RegExp): Promise<void> {
+      expect(response.status).toBe(403);
+      expect(await response.text()).toMatch(typeof code === 'string' ? `<Code>${code}</Code>` : code);
+    }
+
+    async function expectIntact(upload: Started): Promise<void> {
+      expect((await listParts(upload)).Parts?.map((part) => part.ETag)).toEqual(upload.etags);
+    }
+
+    it('refuses unsigned ListParts and Abort', async () => {
+      const upload = await startUpload('uploads/auth/unsigned.bin');
+      const url = `${spaces.endpoint}/${spaces.bucket}/${upload.key}?uploadId=${upload.uploadId}`;
+      await expectRefused(await fetch(url), 'AccessDenied');
+      await expectRefused(await fetch(url, { method: 'DELETE' }), 'AccessDenied');
+      await expectIntact(upload);
+    });
+
+    it('refuses header-signed calls with a wrong secret or an unknown key', async () => {
+      const upload = await startUpload('uploads/auth/header.bin');
+      for (const [credentials, code] of [
+        [{ accessKeyId: spaces.accessKeyId, secretAccessKey: 'not-the-secret' }, 'SignatureDoesNotMatch'],
+        [{ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, 'InvalidAccessKeyId'],
+      ] as const) {
+        const intruder = clientFor(credentials);
+        await expect(intruder.send(new ListPartsCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId }))).rejects.toMatchObject({
+          name: code,
+          $metadata: { httpStatusCode: 403 },
+        });
+        await expect(intruder.send(new AbortMultipartUploadCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId }))).rejects.toMatchObject({
+          name: code,
+          $metadata: { httpStatusCode: 403 },
+        });
+        intruder.destroy();
+      }
+      await expectIntact(upload);
+    });
+
+    it('serves presigned ListParts and refuses it tampered, replayed as DELETE, or expired', async () => {
+      const upload = await startUpload('uploads/auth/presigned-list.bin');
+      const other = await startUpload('uploads/auth/presigned-list-other.bin', ['o']);
+      const url = await listUrl(upload);
+      const listed = await fetch(url, { headers: { Origin: allowedOrigin } });
+      expect(listed.status).toBe(200);
+      expect(listed.headers.get('access-control-allow-origin')).toBe(allowedOrigin);
+      const xml = await listed.text();
+      expect(xml).toContain('<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">');
+      // The quotes of an ETag may be escaped; the SDK reads both forms.
+      expect(xml.replaceAll('&quot;', '"')).toContain(`<ETag>${upload.etags[0]}</ETag>`);
+
+      const otherUpload = new URL(url);
+      otherUpload.searchParams.set('uploadId', other.uploadId);
+      const otherKey = new URL(url);
+      otherKey.pathname = `/${spaces.bucket}/${other.key}`;
+      const morePages = new URL(url);
+      morePages.searchParams.set('max-parts', '1');
+      for (const tampered of [otherUpload, otherKey, morePages]) await expectRefused(await fetch(tampered), 'SignatureDoesNotMatch');
+      await expectRefused(await fetch(url, { method: 'DELETE' }), 'SignatureDoesNotMatch');
+      await expectRefused(await fetch(await listUrl(upload, expired)), /Request has expired/);
+      await expectIntact(upload);
+      await expectIntact(other);
+    });
+
+    it('refuses a presigned ListParts without the signed header value it was signed with', async () => {
+      const upload = await startUpload('uploads/auth/signed-header.bin');
+      // Kept as a header (not hoisted into the query), so it is in X-Amz-SignedHeaders.
+      const url = await getSignedUrl(client, new ListPartsCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId, ExpectedBucketOwner: '111122223333' }), {
+        expiresIn: 60,
+        unhoistableHeaders: new Set(['x-amz-expected-bucket-owner']),
+      });
+      expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toContain('x-amz-expected-bucket-owner');
+      expect((await fetch(url, { headers: { 'x-amz-expected-bucket-owner': '111122223333' } })).status).toBe(200);
+      await expectRefused(await fetch(url, { headers: { 'x-amz-expected-bucket-owner': '444455556666' } }), 'SignatureDoesNotMatch');
+      await expectRefused(await fetch(url), 'SignatureDoesNotMatch');
+    });
+
+    it('serves a presigned Abort and refuses it tampered, replayed as GET, or expired', async () => {
+      const upload = await startUpload('uploads/auth/presigned-abort.bin');
+      const other = await startUpload('uploads/auth/presigned-abort-other.bin', ['o']);
+      const url = await abortUrl(upload);
+
+      const otherUpload = new URL(url);
+      otherUpload.searchParams.set('uploadId', other.uploadId);
+      await expectRefused(await fetch(otherUpload, { method: 'DELETE' }), 'SignatureDoesNotMatch');
+      await expectRefused(await fetch(url), 'SignatureDoesNotMatch');
+      await expectRefused(await fetch(await abortUrl(upload, expired), { method: 'DELETE' }), /Request has expired/);
+      await expectIntact(upload);
+      await expectIntact(other);
+
+      const aborted = await fetch(url, { method: 'DELETE', headers: { Origin: allowedOrigin } });
+      expect(aborted.status).toBe(204);
+      expect(aborted.headers.get('access-control-allow-origin')).toBe(allowedOrigin);
+      await expect(listParts(upload)).rejects.toMatchObject(noSuchUpload);
+      await expectIntact(other);
+    });
   });
 });

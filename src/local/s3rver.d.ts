@@ -1,6 +1,7 @@
 // Types for the parts of @20minutes/s3rver (untyped CommonJS) that src/local/spaces.ts uses.
 declare module '@20minutes/s3rver' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
+  import type FilesystemStore from '@20minutes/s3rver/lib/stores/filesystem.js';
 
   interface S3rverBucketConfig {
     name: string;
@@ -15,13 +16,13 @@ declare module '@20minutes/s3rver' {
     configureBuckets?: S3rverBucketConfig[];
   }
 
-  interface S3rverStore {
-    deleteSubresource(bucket: string, key: string | undefined, resourceType: 'cors' | 'website'): Promise<void>;
-  }
-
   class S3rver {
     constructor(options: S3rverOptions);
-    readonly store: S3rverStore;
+    /** Both are the same store; the app's and every request context's. */
+    store: FilesystemStore;
+    readonly context: { store: FilesystemStore };
+    /** Koa's middleware list, composed when `callback()` is called. */
+    readonly middleware: S3rver.Middleware[];
     readonly logger: { close(): void };
     configureBuckets(): Promise<void>;
     /** Koa's request handler. */
@@ -29,7 +30,55 @@ declare module '@20minutes/s3rver' {
     on(event: 'error', listener: (error: Error & { status?: number }) => void): this;
   }
 
+  namespace S3rver {
+    /** The few fields of a Koa context that the extension in spaces.ts reads or sets. */
+    interface Context {
+      readonly method: string;
+      readonly query: Readonly<Record<string, string | string[] | undefined>>;
+      /** Set by s3rver's router: the bucket and the (decoded) key the signature was checked for. */
+      readonly params?: Readonly<Record<string, string | undefined>>;
+      /** `account` is set by s3rver's authentication middleware once a signature has verified. */
+      readonly state: { readonly account?: unknown };
+      status: number;
+      /** A plain object is turned into an XML document by s3rver's own middleware. */
+      body: unknown;
+    }
+
+    type Middleware = ((ctx: Context, next: () => Promise<void>) => Promise<void>) & {
+      /** Present on @koa/router's dispatch middleware. */
+      readonly router?: unknown;
+    };
+  }
+
   export = S3rver;
+}
+
+declare module '@20minutes/s3rver/lib/stores/filesystem.js' {
+  import type { Readable } from 'node:stream';
+
+  class FilesystemStore {
+    constructor(rootDirectory: string);
+    /** `<root>/<bucket>/<key dirs>/<last key segment>._S3rver_<resource>` */
+    getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+    deleteSubresource(bucket: string, key: string | undefined, resourceType: 'cors' | 'website'): Promise<void>;
+    /** `partNumber` is the raw query value. */
+    putPart(bucket: string, uploadId: string, partNumber: string, content: Readable | Buffer): Promise<{ size: number; md5: string }>;
+    /** `etag` without quotes. */
+    putObjectMultipart(bucket: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<{ size: number; md5: string }>;
+  }
+
+  export = FilesystemStore;
+}
+
+declare module '@20minutes/s3rver/lib/models/error.js' {
+  /** Rendered by s3rver as an S3 `<Error>` document with the code's HTTP status. */
+  class S3Error extends Error {
+    constructor(code: string, message?: string, detail?: Record<string, string>);
+    readonly code: string;
+    readonly status: number;
+  }
+
+  export = S3Error;
 }
 
 declare module '@20minutes/s3rver/lib/models/account.js' {
