@@ -1,9 +1,12 @@
 // How numbers, sizes and times read on the page. Pure functions, shared by the result view and the
 // job cards, so the same quantity always reads the same way.
 
-const byteUnits = ['bytes', 'kB', 'MB', 'GB', 'TB'] as const;
-/** Decimal units, as Uppy's Dashboard shows them, so the two halves of the page agree. */
-const bytesPerUnit = 1000;
+const byteUnits = ['bytes', 'KB', 'MB', 'GB', 'TB'] as const;
+/**
+ * Binary multiples with the short labels, exactly as Uppy's Dashboard shows sizes
+ * (@transloadit/prettier-bytes), so a file reads the same in the upload list and in its job card.
+ */
+const bytesPerUnit = 1024;
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return String(bytes);
@@ -14,7 +17,7 @@ export function formatBytes(bytes: number): string {
     value /= bytesPerUnit;
     unit += 1;
   }
-  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${byteUnits[unit]}`;
+  return `${value >= 10 || Number.isInteger(value) ? Math.round(value) : value.toFixed(1)} ${byteUnits[unit]}`;
 }
 
 const integerFormat = new Intl.NumberFormat('en');

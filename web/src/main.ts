@@ -9,6 +9,7 @@ import { loadConfig } from './config.js';
 import { byId } from './dom.js';
 import { JobStore } from './job-store.js';
 import { JobsPanel } from './jobs-panel.js';
+import { UploadNotices } from './upload-notices.js';
 import { startUploader } from './uploader.js';
 
 async function start(): Promise<void> {
@@ -29,6 +30,7 @@ async function start(): Promise<void> {
   if (limits?.authRequired) apiKey.reveal();
   const getClient = (): SluiceClient => (client ??= createClient({ apiBase: config.apiBase, apiKey: apiKey.key }));
 
+  const notices = new UploadNotices();
   const store = new JobStore();
   const panel = new JobsPanel(byId('jobs', HTMLOListElement), byId('jobs-empty', HTMLElement), store, getClient);
   panel.restore();
@@ -44,6 +46,8 @@ async function start(): Promise<void> {
       cancelled: (job, view) => panel.show(job, view),
       notice: (job, notice) => panel.notice(job, notice),
       authRequired: () => apiKey.reveal('This server needs an API key to accept uploads. Enter yours and save.'),
+      refused: (filename, reason) => notices.show(filename, reason),
+      settled: (filename) => notices.clear(filename),
     },
   });
 }

@@ -116,7 +116,7 @@ function renderHistory(events: JobEvent[]): HTMLElement {
   const rows = events.map((event) => [
     formatTime(event.at),
     humanize(event.event),
-    event.from === event.to ? statusLabels[event.to] : `${event.from === null ? '—' : statusLabels[event.from]} → ${statusLabels[event.to]}`,
+    event.from === null || event.from === event.to ? statusLabels[event.to] : `${statusLabels[event.from]} → ${statusLabels[event.to]}`,
     event.attempt > 0 ? String(event.attempt) : '—',
     event.codeVersion ? event.codeVersion.slice(0, shortIdChars) : '—',
     event.activationId ? event.activationId.slice(0, shortIdChars) : '—',

@@ -182,7 +182,7 @@ function describeFile(file: z.infer<typeof fileSchema>): ResultSection {
       {
         kind: 'facts',
         facts: [
-          { label: 'Size', value: `${formatBytes(file.size)} (${plural(file.size, 'byte')})` },
+          { label: 'Size', value: file.size < 1024 ? formatBytes(file.size) : `${formatBytes(file.size)} (${plural(file.size, 'byte')})` },
           { label: 'SHA-256', value: file.sha256, mono: true },
           { label: 'Declared type', value: file.declaredType },
           { label: 'Detected type', value: detected },

@@ -47,6 +47,10 @@ export interface UploaderEvents {
   notice(job: StoredJob, notice: Explanation): void;
   /** The server wants an API key (401 on create). */
   authRequired(): void;
+  /** A file was refused before any byte was sent (by the server's limits, here or at `create`). */
+  refused(filename: string, reason: Explanation): void;
+  /** A refused file was removed or has since been accepted. */
+  settled(filename: string): void;
 }
 
 export interface UploaderOptions {
@@ -80,13 +84,14 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
     id: 'sluice',
     autoProceed: false,
     restrictions: restrictionsFrom(options.limits),
+    logger: quietLogger,
   });
 
   uppy.use(Dashboard, {
     inline: true,
     target: options.target,
     width: '100%',
-    height: 420,
+    height: 360,
     theme: 'auto',
     proudlyDisplayPoweredByUppy: false,
     showRemoveButtonAfterComplete: true,
@@ -168,9 +173,11 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
       uppy.emit('preprocess-progress', file, { mode: 'indeterminate', message: 'Preparing the upload…' });
       try {
         await createJob(file);
+        events.settled(file.name);
       } catch (error) {
-        const { title, detail } = explainError(error);
-        uppy.emit('upload-error', file, { name: 'UploadRefused', message: title, details: detail });
+        const reason = explainError(error);
+        events.refused(file.name, reason);
+        uppy.emit('upload-error', file, { name: 'UploadRefused', message: reason.title, details: reason.detail });
         if (isSluiceApiError(error) && error.code === 'UNAUTHORIZED') events.authRequired();
       } finally {
         uppy.emit('preprocess-complete', file);
@@ -239,13 +246,30 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
   });
   // Removing a file or cancelling everything: a single PUT has no abort hook in Uppy, so the job is
   // cancelled here (a multipart one may be too, by Uppy: abortJob runs once either way).
+  uppy.on('restriction-failed', (file, error) => {
+    if (file === undefined) return;
+    const tooLarge = options.limits !== undefined && (file.size ?? 0) > options.limits.maxUploadBytes;
+    events.refused(file.name, { title: tooLarge ? 'The file is too large' : 'This type of file is not accepted', detail: `${error.message}.` });
+  });
   uppy.on('file-removed', (file) => {
+    events.settled(file.name);
     const job = store.forFile(file.id);
     if (job !== undefined) void abortJob(job);
   });
 
   return uppy;
 }
+
+/**
+ * Uppy logs every failed or refused upload as a console error. The page shows each of them to the
+ * person (upload notices, job cards, Uppy's own informer), so they are kept as warnings: a console
+ * error then always means a fault in the page itself.
+ */
+const quietLogger = {
+  debug: (): void => undefined,
+  warn: (...args: unknown[]): void => console.warn('[Uppy]', ...args),
+  error: (...args: unknown[]): void => console.warn('[Uppy]', ...args),
+};
 
 /** Retries transient failures of API calls (network, 5xx, 429) on the client's policy. */
 async function withRetries<T>(call: () => Promise<T>): Promise<T> {

@@ -1,0 +1,109 @@
+// What a person sees when the server will not take a file: a missing API key, a type it does not
+// accept, a file over the size limit — refused before upload from the server's published limits,
+// and refused by `create` itself when the page has no limits to check against.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addFiles,
+  jobCard,
+  launchChromium,
+  mebibyte,
+  openPage,
+  screenshot,
+  startE2ePlatform,
+  startUpload,
+  unexpectedProblems,
+  waitForJobStatus,
+  writeFile,
+  type E2ePlatform,
+} from './support.js';
+
+const apiKey = randomBytes(24).toString('base64url');
+const maxUploadBytes = 2 * mebibyte;
+
+let system: E2ePlatform;
+let browser: Browser;
+
+beforeAll(async () => {
+  [system, browser] = await Promise.all([
+    startE2ePlatform({
+      API_KEYS: createHash('sha256').update(apiKey).digest('hex'),
+      ALLOW_ANONYMOUS_UPLOADS: 'false',
+      MAX_UPLOAD_BYTES: String(maxUploadBytes),
+      ALLOWED_CONTENT_TYPES: 'text/csv,text/plain,image/*',
+    }),
+    launchChromium(),
+  ]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+});
+
+function notice(page: Page, filename: string): Promise<string | null> {
+  return page.locator(`#upload-notices li[data-file="${filename}"]`).textContent({ timeout: 15_000 });
+}
+
+/** `create` calls the page made: a refusal before upload must not make one. */
+function countCreates(page: Page): () => number {
+  let creates = 0;
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().endsWith('/presign/create')) creates++;
+  });
+  return () => creates;
+}
+
+describe('refusals', () => {
+  it('asks for an API key when the server needs one, then uploads with it', async () => {
+    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const { page } = session;
+    // The limits say a key is needed: the field is there before anything is refused.
+    await page.locator('#api-key-section').waitFor({ state: 'visible' });
+    await addFiles(page, [writeFile(system.files, 'keyed.csv', 'a,b\n1,2\n')]);
+    await startUpload(page);
+    expect(await notice(page, 'keyed.csv')).toContain('An API key is needed');
+    await screenshot(page, '08-api-key-needed');
+
+    await page.getByRole('textbox', { name: 'API key' }).fill(apiKey);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitForJobStatus(jobCard(page, 'keyed.csv'), 'succeeded', 30_000);
+    expect(await page.locator('#upload-notices li').count()).toBe(0);
+    // Chromium logs the 401 the server answered on purpose; nothing else may appear.
+    expect(unexpectedProblems(session.problems, [401])).toEqual([]);
+    await session.close();
+  });
+
+  it('refuses a disallowed type and an oversized file before uploading, from the server limits', async () => {
+    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const { page } = session;
+    const creates = countCreates(page);
+    expect(await page.locator('.uppy-Dashboard-note').textContent()).toContain('Up to 2 MB per file');
+
+    await addFiles(page, [writeFile(system.files, 'archive.zip', randomBytes(1000))]);
+    expect(await notice(page, 'archive.zip')).toMatch(/This type of file is not accepted\. You can only upload: text\/csv, text\/plain, image\/\*/);
+    await addFiles(page, [writeFile(system.files, 'huge.csv', 'x'.repeat(maxUploadBytes + 1))]);
+    expect(await notice(page, 'huge.csv')).toMatch(/The file is too large\. huge\.csv exceeds maximum allowed size of 2 MB/);
+    await screenshot(page, '09-refused-before-upload');
+    expect(creates()).toBe(0);
+    expect(unexpectedProblems(session.problems)).toEqual([]);
+    await session.close();
+  });
+
+  it('shows the server’s refusal in the same words when the page could not read the limits', async () => {
+    const session = await openPage(browser, 'about:blank');
+    const { page } = session;
+    await page.addInitScript((key) => localStorage.setItem('sluice.apiKey', key), apiKey);
+    await page.route('**/presign/limits', (route) => route.fulfill({ status: 404, body: 'not here' }));
+    await page.goto(`${system.platform.webUrl}/`);
+    await page.locator('.uppy-Dashboard').waitFor();
+
+    await addFiles(page, [writeFile(system.files, 'archive.zip', randomBytes(1000)), writeFile(system.files, 'huge.csv', 'x'.repeat(maxUploadBytes + 1))]);
+    await startUpload(page);
+    expect(await notice(page, 'archive.zip')).toContain('This type of file is not accepted');
+    expect(await notice(page, 'huge.csv')).toContain('The file is too large');
+    await screenshot(page, '10-refused-by-server');
+    expect(unexpectedProblems(session.problems, [404, 413, 415])).toEqual([]);
+    await session.close();
+  });
+});

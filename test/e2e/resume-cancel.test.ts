@@ -1,0 +1,108 @@
+// The two ways an upload stops half-way: the page is reloaded (the upload resumes where it was,
+// sending only the parts the store does not have) or the person cancels (the job is cancelled).
+import type { Browser, Page, Route } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addFiles,
+  jobCard,
+  launchChromium,
+  mebibyte,
+  openPage,
+  partPuts,
+  screenshot,
+  startE2ePlatform,
+  startUpload,
+  textOfSize,
+  unexpectedProblems,
+  waitForJobStatus,
+  writeFile,
+  type E2ePlatform,
+} from './support.js';
+
+let system: E2ePlatform;
+let browser: Browser;
+
+beforeAll(async () => {
+  [system, browser] = await Promise.all([startE2ePlatform(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+});
+
+/**
+ * Holds the browser's part PUTs for which `hold(partNumber)` is true: they never reach the store,
+ * so the upload stays in flight for as long as the test needs. Everything else passes.
+ */
+async function holdParts(page: Page, hold: (partNumber: number) => boolean): Promise<void> {
+  await page.route(
+    (url) => url.searchParams.has('partNumber') && url.searchParams.has('uploadId'),
+    async (route: Route) => {
+      const partNumber = Number(new URL(route.request().url()).searchParams.get('partNumber'));
+      if (route.request().method() === 'PUT' && hold(partNumber)) return;
+      await route.continue();
+    },
+  );
+}
+
+/** Golden Retriever writes Uppy's state to localStorage (throttled); resuming needs the upload id in it. */
+async function resumeStateSaved(page: Page): Promise<boolean> {
+  return page.evaluate(() => (localStorage.getItem('uppyState:sluice') ?? '').includes('"uploadId"'));
+}
+
+describe('an interrupted upload', () => {
+  it('resumes after a reload without sending the finished parts again', async () => {
+    const name = 'resume.txt';
+    const file = writeFile(system.files, name, textOfSize(3 * 8 * mebibyte + 4321));
+    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const { page } = session;
+    await holdParts(page, (partNumber) => partNumber >= 2);
+    await addFiles(page, [file]);
+    await startUpload(page);
+
+    await expect.poll(() => partPuts(system.storeRequests), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
+    await expect.poll(() => resumeStateSaved(page), { timeout: 10_000 }).toBe(true);
+    await screenshot(page, '05-multipart-in-progress');
+    const beforeReload = partPuts(system.storeRequests);
+    expect(beforeReload).toEqual([{ partNumber: 1, status: 200 }]);
+
+    await page.reload();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // Golden Retriever restores the file from IndexedDB; the Dashboard offers to resume.
+    await page.locator('.uppy-Dashboard-Item').filter({ hasText: name }).waitFor();
+    await screenshot(page, '06-restored-after-reload');
+    await startUpload(page);
+
+    const card = jobCard(page, name);
+    await waitForJobStatus(card, 'succeeded', 30_000);
+    const afterReload = partPuts(system.storeRequests).slice(beforeReload.length);
+    // Part 1 was in the store before the reload and is not sent again; each other part once.
+    expect(afterReload.map((put) => put.partNumber).sort()).toEqual([2, 3, 4]);
+    expect(afterReload.every((put) => put.status === 200)).toBe(true);
+    expect(unexpectedProblems(session.problems)).toEqual([]);
+    await session.close();
+  });
+
+  it('is cancelled with the Cancel button, and its job says so', async () => {
+    const name = 'cancel-me.txt';
+    const file = writeFile(system.files, name, textOfSize(9 * mebibyte));
+    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const { page } = session;
+    const putsBefore = partPuts(system.storeRequests).length;
+    await holdParts(page, () => true);
+    await addFiles(page, [file]);
+    await startUpload(page);
+
+    const card = jobCard(page, name);
+    await waitForJobStatus(card, 'awaiting_upload', 30_000);
+    // The status bar's cancel button (the Dashboard's header has a "Cancel" too, for the selection).
+    await page.locator('.uppy-StatusBar').getByRole('button', { name: 'Cancel' }).click();
+    await waitForJobStatus(card, 'cancelled', 30_000);
+    expect(await card.getByTestId('job-outcome').textContent()).toContain('cancelled');
+    expect(partPuts(system.storeRequests).length).toBe(putsBefore);
+    await screenshot(page, '07-cancelled');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    expect(unexpectedProblems(session.problems)).toEqual([]);
+    await session.close();
+  });
+});

@@ -1,0 +1,168 @@
+// What every browser test needs: the local platform with the S3 server's requests recorded,
+// Debian's Chromium (never a downloaded one), a page that records console errors, and screenshots
+// in test-results/ (git-ignored).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Platform } from '../../src/local/platform.js';
+import type { LocalSpacesRequest } from '../../src/local/spaces.js';
+import { rootDir, startTestPlatform } from '../helpers/platform.js';
+
+/** Debian's package (PLATFORM-FACTS "Local stand-ins"); CI installs it with apt. */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumFlags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const screenshotDir = path.join(rootDir, 'test-results', 'e2e');
+export const mebibyte = 1024 * 1024;
+
+export interface E2ePlatform {
+  platform: Platform;
+  /** Every request the S3 server answered, in order of completion. */
+  storeRequests: LocalSpacesRequest[];
+  /** A scratch folder for the files the page picks. */
+  files: string;
+  stop(): Promise<void>;
+}
+
+/** The platform with a small multipart threshold, watching every request the browser sends to storage. */
+export async function startE2ePlatform(env: Record<string, string> = {}): Promise<E2ePlatform> {
+  const files = mkdtempSync(path.join(os.tmpdir(), 'sluice-e2e-files-'));
+  const storeRequests: LocalSpacesRequest[] = [];
+  try {
+    const platform = await startTestPlatform({
+      env: { MULTIPART_THRESHOLD_BYTES: String(mebibyte), ...env },
+      onSpacesRequest: (request) => storeRequests.push(request),
+    });
+    return {
+      platform,
+      storeRequests,
+      files,
+      stop: async () => {
+        await platform.stop();
+        rmSync(files, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(files, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  // A fresh temporary profile per launch (playwright's default without a user data dir).
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumFlags });
+}
+
+export interface ConsoleProblem {
+  text: string;
+  url: string;
+}
+
+export interface PageSession {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions, in order. */
+  problems: ConsoleProblem[];
+  close(): Promise<void>;
+}
+
+export async function openPage(browser: Browser, url: string, viewport = { width: 1200, height: 900 }): Promise<PageSession> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems: ConsoleProblem[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push({ text: message.text(), url: message.location().url });
+  });
+  page.on('pageerror', (error) => problems.push({ text: `uncaught: ${error.message}`, url: '' }));
+  await page.goto(url);
+  if (url !== 'about:blank') await page.locator('.uppy-Dashboard').waitFor();
+  return { context, page, problems, close: () => context.close() };
+}
+
+/**
+ * Chromium logs every 4xx answer a script receives as "Failed to load resource"; a test that
+ * provokes a refusal on purpose passes the statuses it expects. Anything else is a page bug.
+ */
+export function unexpectedProblems(problems: ConsoleProblem[], expectedStatuses: number[] = []): ConsoleProblem[] {
+  return problems.filter((problem) => {
+    const status = /Failed to load resource: the server responded with a status of (\d+)/.exec(problem.text)?.[1];
+    return status === undefined || !expectedStatuses.includes(Number(status));
+  });
+}
+
+/** The whole page by default; `fullPage: false` for what fits the window (the README's picture). */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
+  return file;
+}
+
+/** Writes a file for the page to pick, returns its path. */
+export function writeFile(directory: string, name: string, content: string | Uint8Array): string {
+  const file = path.join(directory, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+/** Text of `bytes` length: numbered lines, so a part that went missing or twice would show. */
+export function textOfSize(bytes: number): string {
+  const lines: string[] = [];
+  let length = 0;
+  for (let line = 1; length < bytes; line++) {
+    const text = `line ${line} of a file big enough for a multipart upload\n`;
+    lines.push(text);
+    length += text.length;
+  }
+  return lines.join('').slice(0, bytes);
+}
+
+export async function addFiles(page: Page, paths: string[]): Promise<void> {
+  // The Dashboard's own file input (the visible "browse files" button opens it).
+  await page.locator('input.uppy-Dashboard-input[type=file]:not([webkitdirectory])').first().setInputFiles(paths);
+}
+
+export async function startUpload(page: Page): Promise<void> {
+  await page.locator('button.uppy-StatusBar-actionBtn--upload').click();
+}
+
+/** The card of a job in the jobs list, by filename. */
+export function jobCard(page: Page, filename: string): Locator {
+  return page.locator('article.job').filter({ has: page.locator('h3.job-name', { hasText: filename }) });
+}
+
+/**
+ * Waits until a job card shows `status`; on timeout the error carries the card's text (its reason
+ * in plain words), which says more than "expected queued to be succeeded".
+ */
+export async function waitForJobStatus(card: Locator, status: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await card.getAttribute('data-status', { timeout: timeoutMs }).catch(() => null);
+    if (current === status) return;
+    if (Date.now() > deadline) {
+      const text = await card.innerText({ timeout: 1_000 }).catch(() => '(no card)');
+      throw new Error(`The job card did not reach ${status} in ${timeoutMs} ms; it shows ${current}:\n${text}`);
+    }
+    await card.page().waitForTimeout(200);
+  }
+}
+
+/** Part PUTs the store answered: `{partNumber, status}` in order of completion. */
+export function partPuts(requests: LocalSpacesRequest[]): Array<{ partNumber: number; status: number }> {
+  return requests.flatMap((request) => {
+    if (request.method !== 'PUT') return [];
+    const partNumber = new URL(request.url, 'http://store').searchParams.get('partNumber');
+    return partNumber === null ? [] : [{ partNumber: Number(partNumber), status: request.status }];
+  });
+}
