@@ -1,4 +1,5 @@
-// Placeholder until the handler lands (issues 3 and 4).
-export async function main(): Promise<Record<string, unknown>> {
-  return { statusCode: 501, body: { error: { code: 'NOT_IMPLEMENTED', message: 'This function is not built yet.' } } };
-}
+// process/sweep {}: the reconciler (src/jobs/sweep.ts), every minute from the scheduled trigger in
+// project.yml and when API activity finds the last sweep older than a minute.
+import { sweepMain } from '../../../src/jobs/sweep-handler.js';
+
+export const main = sweepMain;

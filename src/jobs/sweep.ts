@@ -1,0 +1,195 @@
+// process/sweep: the reconciler that makes a lost `complete`, a lost invoke or a dead activation
+// harmless (DESIGN "Data flow": Spaces has no bucket notifications, so the sweep is the safety net).
+// It runs every minute (project.yml trigger) and when API activity finds the last one older than a
+// minute (./sweep-trigger.ts). One at a time: it holds the `sweeps` row lease while it works.
+//
+// Bounded work per run, in this order (each phase on its own, so one failing — the bucket
+// unreachable, say — does not stop the others):
+//   1. leases:   processing jobs whose lease lapsed → queued again (or failed, attempts spent)
+//   2. uploads:  awaiting_upload jobs, least recently checked first:
+//                bytes in the bucket → completed exactly as `complete` would (checks, queue, dispatch);
+//                multipart with every part uploaded → completed, then the same;
+//                otherwise left waiting until `expires_at`, then expired and their bytes removed
+//                (multipart aborted, any object deleted)
+//   3. dispatch: due queued jobs not dispatched recently, within MAX_CONCURRENT_JOBS
+//   4. quotas:   rate-limit windows no longer read
+import { randomUUID } from 'node:crypto';
+import {
+  redispatchAfterSeconds,
+  sweepBatchSize,
+  sweepLeaseSeconds,
+  type ActivationContext,
+  type ProcessingConfig,
+} from '../config.js';
+import type { Actor, Sql } from '../db/client.js';
+import type { JobRow } from '../db/jobs.js';
+import { deleteOldQuotaWindows } from '../db/rate-limits.js';
+import { countBusyJobs, findDispatchableJobs, findExpiredLeases, takeUploadCandidates } from '../db/sweep-candidates.js';
+import { acquireSweepLease, releaseSweepLease } from '../db/sweeps.js';
+import { ApiError } from '../errors.js';
+import { describeError, log } from '../log.js';
+import { abortMultipartUpload, deleteObject, type Storage } from '../storage/spaces.js';
+import { finishUpload } from './complete.js';
+import { stopTimeMs } from './deadline.js';
+import { dispatchJob } from './dispatch.js';
+import { expireJob, requeueExpiredLease } from './transitions.js';
+
+export interface SweepServices {
+  db: Sql;
+  storage: Storage;
+  config: ProcessingConfig;
+  activation: ActivationContext;
+}
+
+export interface SweepCounts {
+  leasesRequeued: number;
+  leasesFailed: number;
+  uploadsQueued: number;
+  uploadsRejected: number;
+  uploadsWaiting: number;
+  uploadsExpired: number;
+  dispatched: number;
+  /** Invokes refused (429) or failed: those jobs stay queued for the next sweep. */
+  dispatchFailed: number;
+  /** Due jobs left queued because MAX_CONCURRENT_JOBS were busy. */
+  dispatchCapped: number;
+  quotaWindowsDeleted: number;
+  /** Phases or items that failed unexpectedly (logged); the next sweep tries again. */
+  errors: number;
+}
+
+export type SweepResult = ({ skipped: false } & SweepCounts & { durationMs: number }) | { skipped: true; reason: 'another sweep holds the lease' };
+
+function emptyCounts(): SweepCounts {
+  return {
+    leasesRequeued: 0,
+    leasesFailed: 0,
+    uploadsQueued: 0,
+    uploadsRejected: 0,
+    uploadsWaiting: 0,
+    uploadsExpired: 0,
+    dispatched: 0,
+    dispatchFailed: 0,
+    dispatchCapped: 0,
+    quotaWindowsDeleted: 0,
+    errors: 0,
+  };
+}
+
+/** Upload checks that mean "not there yet": leave the job waiting (or expire it past its window). */
+const notUploadedCodes = new Set(['UPLOAD_NOT_FOUND', 'UPLOAD_INCOMPLETE']);
+/** complete's verification refused the bytes: the job is rejected and the object deleted. */
+const refusedCodes = new Set(['SIZE_MISMATCH', 'CONTENT_TYPE_MISMATCH']);
+
+export async function runSweep(services: SweepServices): Promise<SweepResult> {
+  const { db, activation } = services;
+  const startedAt = Date.now();
+  const holder = activation.activationId ?? `sweep-${randomUUID()}`;
+  if (!(await acquireSweepLease(db, holder, sweepLeaseSeconds))) return { skipped: true, reason: 'another sweep holds the lease' };
+
+  const counts = emptyCounts();
+  const actor: Actor = { activationId: activation.activationId ?? null, codeVersion: activation.codeVersion ?? null };
+  // Stop taking new items a margin before the runtime's deadline, so the lease is released and
+  // the counts recorded instead of the activation being killed mid-item.
+  const stopAt = stopTimeMs(activation.deadlineMs, startedAt);
+  const timeLeft = () => Date.now() < stopAt;
+
+  const phase = async (name: string, work: () => Promise<void>): Promise<void> => {
+    if (!timeLeft()) return;
+    try {
+      await work();
+    } catch (error) {
+      counts.errors += 1;
+      log.error(`sweep: ${name} phase failed`, describeError(error));
+    }
+  };
+
+  try {
+    await phase('leases', async () => {
+      for (const jobId of await findExpiredLeases(db, sweepBatchSize)) {
+        if (!timeLeft()) break;
+        const job = await requeueExpiredLease(db, jobId, actor);
+        if (job?.status === 'queued') counts.leasesRequeued += 1;
+        else if (job?.status === 'failed') counts.leasesFailed += 1;
+      }
+    });
+
+    await phase('uploads', async () => {
+      for (const job of await takeUploadCandidates(db, sweepBatchSize)) {
+        if (!timeLeft()) break;
+        await checkUpload(services, job, actor, counts);
+      }
+    });
+
+    await phase('dispatch', async () => {
+      const free = Math.max(0, services.config.maxConcurrentJobs - (await countBusyJobs(db, redispatchAfterSeconds)));
+      const due = await findDispatchableJobs(db, sweepBatchSize, redispatchAfterSeconds);
+      counts.dispatchCapped += Math.max(0, due.length - free);
+      for (const jobId of due.slice(0, free)) {
+        if (!timeLeft()) break;
+        const outcome = await dispatchJob(jobId, {
+          db,
+          context: activation,
+          actor,
+          maxConcurrentJobs: services.config.maxConcurrentJobs,
+        });
+        if (outcome === 'dispatched') {
+          counts.dispatched += 1;
+          continue;
+        }
+        // Throttled (429), unreachable or capped: the rest would fare the same; they wait for the next sweep.
+        if (outcome === 'capped') counts.dispatchCapped += 1;
+        else counts.dispatchFailed += 1;
+        break;
+      }
+    });
+
+    await phase('quotas', async () => {
+      counts.quotaWindowsDeleted += await deleteOldQuotaWindows(db);
+    });
+  } finally {
+    const record = { ...counts, durationMs: Date.now() - startedAt };
+    await releaseSweepLease(db, holder, record).catch((error: unknown) => {
+      // The lease then lapses on its own after sweepLeaseSeconds.
+      log.error('sweep: could not release the lease', describeError(error));
+    });
+  }
+  const result = { skipped: false as const, ...counts, durationMs: Date.now() - startedAt };
+  log.info('sweep', result);
+  return result;
+}
+
+async function checkUpload(services: SweepServices, job: JobRow, actor: Actor, counts: SweepCounts): Promise<void> {
+  try {
+    await finishUpload({ db: services.db, storage: services.storage, activation: services.activation, maxConcurrentJobs: services.config.maxConcurrentJobs }, job);
+    counts.uploadsQueued += 1;
+    return;
+  } catch (error) {
+    if (error instanceof ApiError && refusedCodes.has(error.code)) {
+      counts.uploadsRejected += 1;
+      return;
+    }
+    if (!(error instanceof ApiError && notUploadedCodes.has(error.code))) {
+      counts.errors += 1;
+      log.error('sweep: checking an upload failed', { jobId: job.id, ...describeError(error) });
+      return;
+    }
+  }
+  if (job.expiresAt.getTime() > Date.now()) {
+    counts.uploadsWaiting += 1;
+    return;
+  }
+  // Past its window with no complete upload. The transition comes first (it re-checks the state
+  // under the row lock, so a concurrent `complete` wins or loses cleanly); the bytes go after.
+  const expired = await expireJob(services.db, job.id, actor);
+  if (expired === undefined) return;
+  counts.uploadsExpired += 1;
+  try {
+    if (job.uploadId !== null) await abortMultipartUpload(services.storage, job.objectKey, job.uploadId);
+    await deleteObject(services.storage, job.objectKey);
+  } catch (error) {
+    // The job is expired either way; the bucket's lifecycle rule removes stray incomplete uploads.
+    counts.errors += 1;
+    log.error('sweep: could not remove an expired upload from the bucket', { jobId: job.id, ...describeError(error) });
+  }
+}
