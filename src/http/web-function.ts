@@ -37,6 +37,12 @@ export interface WebFunctionSpec<T> {
   /** The request's fields (body and query, platform keys removed): validated before `handle` runs. */
   fields: z.ZodType<T>;
   handle(input: T, request: WebRequest): Promise<Reply>;
+  /**
+   * Runs after a request was handled, before the function returns: once an activation returns its
+   * container is frozen, so work left pending would not run. Must not throw (e.g. starting a sweep,
+   * src/jobs/sweep-trigger.ts).
+   */
+  afterReply?(): Promise<unknown>;
 }
 
 export function webFunction<T>(spec: WebFunctionSpec<T>): (params: unknown) => Promise<WebResponse> {
@@ -58,6 +64,7 @@ export function webFunction<T>(spec: WebFunctionSpec<T>): (params: unknown) => P
       spec.authorize?.(request);
       const input = parseFields(spec.fields, request.fields);
       const reply = await spec.handle(input, request);
+      await spec.afterReply?.();
       return {
         statusCode: reply.status,
         headers: { 'Content-Type': 'application/json', ...reply.headers, ...corsHeaders(origin, cors), 'X-Request-Id': requestId },

@@ -3,9 +3,11 @@ import { sql } from '../../../src/db/client.js';
 import { webFunction } from '../../../src/http/web-function.js';
 import { jobRequestSchema } from '../../../src/jobs/schemas.js';
 import { jobStatus } from '../../../src/jobs/status.js';
+import { nudgeSweep } from '../../../src/jobs/sweep-trigger.js';
 
 export const main = webFunction({
   methods: ['get', 'post'],
   fields: jobRequestSchema,
   handle: async (input) => ({ status: 200, body: { job: await jobStatus(sql(), input) } }),
+  afterReply: nudgeSweep,
 });
