@@ -90,6 +90,25 @@ describe('refusals', () => {
     await session.close();
   });
 
+  it('says in plain words why a job was rejected: the bytes are not what the file claimed', async () => {
+    const session = await openPage(browser, 'about:blank');
+    const { page } = session;
+    await page.addInitScript((key) => localStorage.setItem('sluice.apiKey', key), apiKey);
+    await page.goto(`${system.platform.webUrl}/`);
+    // A zip archive named and declared as CSV: accepted at upload, found out by processing.
+    const disguised = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), randomBytes(2000)]);
+    await addFiles(page, [writeFile(system.files, 'disguised.csv', disguised)]);
+    await startUpload(page);
+    const card = jobCard(page, 'disguised.csv');
+    await waitForJobStatus(card, 'rejected', 30_000);
+    const outcome = await card.getByTestId('job-outcome').textContent();
+    expect(outcome).toContain('The file was rejected and deleted');
+    expect(outcome).toContain('application/zip, which is not an accepted type');
+    await screenshot(page, '11-rejected');
+    expect(unexpectedProblems(session.problems)).toEqual([]);
+    await session.close();
+  });
+
   it('shows the server’s refusal in the same words when the page could not read the limits', async () => {
     const session = await openPage(browser, 'about:blank');
     const { page } = session;

@@ -83,6 +83,34 @@ describe('an interrupted upload', () => {
     await session.close();
   });
 
+  it('pauses and resumes from the status bar', async () => {
+    const name = 'pause.txt';
+    const file = writeFile(system.files, name, textOfSize(2 * 8 * mebibyte + 99));
+    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const { page } = session;
+    const putsBefore = partPuts(system.storeRequests).length;
+    await holdParts(page, (partNumber) => partNumber >= 2);
+    await addFiles(page, [file]);
+    await startUpload(page);
+    await expect.poll(() => partPuts(system.storeRequests).slice(putsBefore), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
+
+    const statusBar = page.locator('.uppy-StatusBar');
+    await statusBar.getByRole('button', { name: 'Pause' }).click();
+    await statusBar.getByRole('button', { name: 'Resume' }).waitFor();
+    await screenshot(page, '07a-paused');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await statusBar.getByRole('button', { name: 'Resume' }).click();
+
+    await waitForJobStatus(jobCard(page, name), 'succeeded', 30_000);
+    expect(
+      partPuts(system.storeRequests)
+        .slice(putsBefore)
+        .map((put) => `${put.partNumber}:${put.status}`),
+    ).toEqual(['1:200', '2:200', '3:200']);
+    expect(unexpectedProblems(session.problems)).toEqual([]);
+    await session.close();
+  });
+
   it('is cancelled with the Cancel button, and its job says so', async () => {
     const name = 'cancel-me.txt';
     const file = writeFile(system.files, name, textOfSize(9 * mebibyte));
