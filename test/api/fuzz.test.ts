@@ -11,7 +11,7 @@ import { startTestPlatform } from '../helpers/platform.js';
 import { databaseFor, jobCount } from './support.js';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20_251_126);
-const requestCount = 2_100;
+const requestCount = 2_000;
 /** In flight at once: enough to overlap round trips, few enough for two shared cores. */
 const concurrency = 6;
 const functions = ['create', 'parts', 'complete', 'abort', 'status'] as const;
