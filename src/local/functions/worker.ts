@@ -87,7 +87,13 @@ export class Worker {
     // (`__OW_API_HOST` at container start; project.yml `environment` arrives with /init).
     const child = spawn(process.execPath, [`--max-old-space-size=${build.fn.memoryMb}`, proxyScript], {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', __OW_API_HOST: options.apiHost },
+      env: {
+        PATH: process.env.PATH ?? '',
+        __OW_API_HOST: options.apiHost,
+        // The AWS SDK warns on every worker start that it will soon need Node 22. Deployed functions
+        // run on nodejs:22; only this local stand-in runs on the machine's Node 20.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const port = await new Promise<number>((resolve, reject) => {
