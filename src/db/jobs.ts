@@ -1,20 +1,10 @@
 // Job rows: create, read, and the small non-transition writes (dispatch bookkeeping). State
 // changes go through ./transitions.ts so each one is recorded in job_events.
+import type { JobStatus } from '../client/schemas.js';
 import type { Actor, Db } from './client.js';
 
-export const jobStatuses = [
-  'awaiting_upload',
-  'queued',
-  'processing',
-  'succeeded',
-  'failed',
-  'rejected',
-  'cancelled',
-  'expired',
-] as const;
-export type JobStatus = (typeof jobStatuses)[number];
-
-export const finishedStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'rejected', 'cancelled', 'expired'];
+// The statuses are the wire contract's (DESIGN "Job state machine"); 0001_jobs.sql CHECKs the same list.
+export type { JobStatus };
 
 export type UploadKind = 'single' | 'multipart';
 
