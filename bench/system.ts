@@ -27,15 +27,21 @@ export async function benchLatency(platform: Platform, calls: number): Promise<A
   const client = createClient({ apiBase: platform.apiBase });
   const rows: Array<Record<string, string>> = [];
   const createOne = () => client.create({ filename: 'bench.csv', size: 1024, contentType: 'text/csv' });
+  // The very first call of each function meets a cold worker; the job it creates serves `status`.
+  const coldCreateStarted = performance.now();
   const created = await createOne();
-  const scenarios: Array<[string, () => Promise<unknown>]> = [
-    ['presign/create (single PUT plan)', createOne],
-    ['presign/status (job with events)', () => client.status({ jobId: created.jobId, token: created.token })],
+  const coldCreateMs = performance.now() - coldCreateStarted;
+  const scenarios: Array<[string, () => Promise<unknown>, number | undefined]> = [
+    ['presign/create (single PUT plan)', createOne, coldCreateMs],
+    ['presign/status (job with events)', () => client.status({ jobId: created.jobId, token: created.token }), undefined],
   ];
-  for (const [name, call] of scenarios) {
-    const coldStarted = performance.now();
-    await call();
-    const firstMs = performance.now() - coldStarted;
+  for (const [name, call, measuredColdMs] of scenarios) {
+    let firstMs = measuredColdMs;
+    if (firstMs === undefined) {
+      const coldStarted = performance.now();
+      await call();
+      firstMs = performance.now() - coldStarted;
+    }
     const samples: number[] = [];
     for (let index = 0; index < calls; index++) {
       const started = performance.now();
@@ -74,7 +80,7 @@ export async function benchUpload(platform: Platform, sizeBytes: number): Promis
       kind: size < thresholdBytes ? 'one presigned PUT' : 'multipart, 4 parts in flight',
       time: `${(elapsedMs / 1000).toFixed(2)} s`,
       throughput: mibPerSecond(size, elapsedMs),
-      status: created.job.status,
+      'job after complete': created.job.status,
     });
   }
   return rows;
