@@ -37,6 +37,8 @@ export interface JobRow {
   updatedAt: Date;
   expiresAt: Date;
   finishedAt: Date | null;
+  /** When the sweep last looked in the bucket for this job's bytes (0004_upload_checks.sql). */
+  uploadCheckedAt: Date | null;
 }
 
 export interface JobEventRow {
@@ -52,23 +54,26 @@ export interface JobEventRow {
   detail: Record<string, unknown> | null;
 }
 
-
-export interface NewJob {
-  id: string;
-  filename: string;
-  objectKey: string;
-  size: number;
-  contentType: string;
-  sha256: string | null;
-  tokenHash: Buffer;
-  clientId: string;
-  uploadKind: UploadKind;
-  uploadId: string | null;
-  partSize: number | null;
-  partCount: number | null;
-  maxAttempts: number;
+/** What `create` decides for a new job; every other column starts at its default. */
+export type NewJob = Pick<
+  JobRow,
+  | 'id'
+  | 'filename'
+  | 'objectKey'
+  | 'size'
+  | 'contentType'
+  | 'sha256'
+  | 'tokenHash'
+  | 'clientId'
+  | 'uploadKind'
+  | 'uploadId'
+  | 'partSize'
+  | 'partCount'
+  | 'maxAttempts'
+> & {
+  /** `expires_at` is set from the database clock: now() + this window. */
   uploadWindowSeconds: number;
-}
+};
 
 /**
  * Inserts the job and its 'created' event in one statement (a data-modifying CTE), so there is

@@ -49,6 +49,7 @@ function jobRow(overrides: Partial<JobRow>): JobRow {
     updatedAt: now,
     expiresAt: now,
     finishedAt: null,
+    uploadCheckedAt: null,
     ...overrides,
   };
 }
