@@ -54,40 +54,17 @@ const retainedActivations = 10_000;
 
 export class ActivationStore {
   private readonly records = new Map<string, ActivationRecord>();
-  private readonly waiters = new Map<string, Array<(record: ActivationRecord) => void>>();
 
   get(id: string): ActivationRecord | undefined {
     return this.records.get(id);
   }
 
-  /** Records a finished activation and wakes whoever waits for it. */
+  /** Records a finished activation. */
   put(record: ActivationRecord): void {
     this.records.set(record.activationId, record);
     if (this.records.size > retainedActivations) {
       const oldest = this.records.keys().next().value;
       if (oldest !== undefined) this.records.delete(oldest);
     }
-    const waiting = this.waiters.get(record.activationId) ?? [];
-    this.waiters.delete(record.activationId);
-    for (const wake of waiting) wake(record);
-  }
-
-  /** Resolves with the record once the activation has finished, or undefined after `timeoutMs`. */
-  wait(id: string, timeoutMs: number): Promise<ActivationRecord | undefined> {
-    const done = this.records.get(id);
-    if (done) return Promise.resolve(done);
-    return new Promise((resolve) => {
-      const wake = (record: ActivationRecord | undefined): void => {
-        clearTimeout(timer);
-        resolve(record);
-      };
-      const timer = setTimeout(() => {
-        const list = this.waiters.get(id)?.filter((entry) => entry !== wake) ?? [];
-        if (list.length > 0) this.waiters.set(id, list);
-        else this.waiters.delete(id);
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiters.set(id, [...(this.waiters.get(id) ?? []), wake]);
-    });
   }
 }
