@@ -24,6 +24,7 @@ import type { JobRow } from '../db/jobs.js';
 import { describeError, log } from '../log.js';
 import { deleteObject, openObjectStream, type Storage } from '../storage/spaces.js';
 import { retryDelaySeconds } from './backoff.js';
+import { actorOf } from './services.js';
 import { stopTimeMs } from './deadline.js';
 import { isContentTypeAllowed } from './content-types.js';
 import { claimJob, failAttempt, heartbeat, rejectClaimedJob, succeedJob, type Fence, type JobFailure } from './transitions.js';
@@ -83,10 +84,6 @@ type Verdict =
   | { kind: 'error'; failure: JobFailure }
   | { kind: 'fence_lost' };
 
-function actorOf(activation: ActivationContext): Actor {
-  return { activationId: activation.activationId ?? null, codeVersion: activation.codeVersion ?? null };
-}
-
 export async function processFile(services: ProcessServices, jobId: string): Promise<ProcessResult> {
   const { db, config, activation } = services;
   const startedAt = Date.now();
@@ -94,7 +91,7 @@ export async function processFile(services: ProcessServices, jobId: string): Pro
   // Claiming now would only spend an attempt on work that must stop at once.
   if (stopAt <= startedAt) return { jobId, claimed: false, reason: 'too_close_to_deadline' };
 
-  const actor = actorOf(activation);
+  const actor = actorOf(services);
   const job = await claimJob(db, jobId, { leaseSeconds: config.leaseSeconds, actor });
   if (job === undefined) return { jobId, claimed: false, reason: 'not_claimable' };
 

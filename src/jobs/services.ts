@@ -30,6 +30,7 @@ export function uploadServices(): UploadServices {
   };
 }
 
-export function actorOf(services: Pick<UploadServices, 'activation'>): Actor {
+/** Who is writing, for job events: this activation and the code version it runs (sweep and process/file too). */
+export function actorOf(services: { activation: Pick<ActivationContext, 'activationId' | 'codeVersion'> }): Actor {
   return { activationId: services.activation.activationId ?? null, codeVersion: services.activation.codeVersion ?? null };
 }

@@ -32,6 +32,7 @@ import { abortMultipartUpload, deleteObject, type Storage } from '../storage/spa
 import { finishUpload } from './complete.js';
 import { stopTimeMs } from './deadline.js';
 import { dispatchJob } from './dispatch.js';
+import { actorOf } from './services.js';
 import { expireJob, requeueExpiredLease } from './transitions.js';
 
 export interface SweepServices {
@@ -88,7 +89,7 @@ export async function runSweep(services: SweepServices): Promise<SweepResult> {
   if (!(await acquireSweepLease(db, holder, sweepLeaseSeconds))) return { skipped: true, reason: 'another sweep holds the lease' };
 
   const counts = emptyCounts();
-  const actor: Actor = { activationId: activation.activationId ?? null, codeVersion: activation.codeVersion ?? null };
+  const actor = actorOf(services);
   // Stop taking new items a margin before the runtime's deadline, so the lease is released and
   // the counts recorded instead of the activation being killed mid-item.
   const stopAt = stopTimeMs(activation.deadlineMs, startedAt);
