@@ -14,6 +14,9 @@ it('kills every worker, idle or busy, and closes the server', async () => {
   expect(workerPids().length - before.length).toBe(3);
   const pids = workerPids().filter((pid) => !before.includes(pid));
 
+  await runtime.stop();
+  // A rebuild that lands after the stop (npm run dev's watcher) is refused, so no trigger is re-armed.
+  await expect(runtime.deploy(fixture.project())).rejects.toMatchObject({ status: 503 });
   await fixture.cleanup();
 
   expect(pids.filter(isRunning)).toEqual([]);

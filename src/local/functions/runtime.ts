@@ -476,6 +476,8 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
     webBase: `${apiHost}/api/v1/web/${namespace}`,
     async deploy(project: Project): Promise<void> {
       const next = await readBuilds(project);
+      // Checked after the read, which a stop may overtake: a stopped runtime must not re-arm triggers.
+      if (stopped) throw new InvokeError(503, 'The functions runtime has stopped.');
       for (const [name, build] of next) {
         const previous = builds.get(name);
         // An unchanged function keeps its warm workers, as the platform reuses a version's containers.
