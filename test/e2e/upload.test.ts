@@ -50,8 +50,14 @@ describe('the upload page', () => {
 
     const csvCard = jobCard(page, 'cities.csv');
     const largeCard = jobCard(page, 'notes.txt');
+    // A keyboard user inside a card keeps the focus while polling re-renders it.
+    const largeRaw = largeCard.locator('details.raw summary');
+    await largeRaw.focus();
+    const statusWhenFocused = await largeCard.getAttribute('data-status');
     await waitForJobStatus(csvCard, 'succeeded', 30_000);
     await waitForJobStatus(largeCard, 'succeeded', 60_000);
+    expect(statusWhenFocused).not.toBe('succeeded');
+    expect(await largeRaw.evaluate((element) => element === document.activeElement)).toBe(true);
 
     // 8 MiB parts (the server's minimum) for 17 MiB: three parts, each sent once.
     expect(partPuts(system.storeRequests).map((put) => `${put.partNumber}:${put.status}`).sort()).toEqual(['1:200', '2:200', '3:200']);

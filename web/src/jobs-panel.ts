@@ -94,8 +94,10 @@ export class JobsPanel {
     const signature = JSON.stringify(card.model);
     if (signature === card.rendered) return;
     card.rendered = signature;
-    // Re-rendering must not close what the reader opened (history, raw JSON).
+    // Re-rendering must not close what the reader opened (history, raw JSON), nor drop the keyboard
+    // focus of someone who tabbed into the card while it was still being processed.
     const open = new Set([...card.item.querySelectorAll('details[open]')].map((details) => details.className));
+    const focused = focusKey(card.item);
     const article = renderJobCard(card.model);
     for (const details of article.querySelectorAll('details')) if (open.has(details.className)) details.open = true;
     const finished = card.model.job !== undefined && terminalJobStatuses.includes(card.model.job.status);
@@ -104,6 +106,7 @@ export class JobsPanel {
       : null;
     remove?.addEventListener('click', () => this.forget(card));
     card.item.replaceChildren(article, ...(remove ? [remove] : []));
+    if (focused !== undefined) card.item.querySelector<HTMLElement>(focused)?.focus();
   }
 
   private forget(card: Card): void {
@@ -116,4 +119,18 @@ export class JobsPanel {
     // Keep keyboard focus in the list instead of dropping it to the top of the page.
     if (next instanceof HTMLElement) next.querySelector<HTMLElement>('button, summary')?.focus();
   }
+}
+
+/**
+ * A selector for the focused element of a card, if any, that finds its counterpart after a
+ * re-render even when result sections have appeared before it: a toggle by its details' class,
+ * a scrollable table by its label, the button by its class.
+ */
+function focusKey(container: Element): string | undefined {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !container.contains(active)) return undefined;
+  if (active.tagName === 'SUMMARY' && active.parentElement instanceof HTMLDetailsElement) return `details.${CSS.escape(active.parentElement.className)} > summary`;
+  const label = active.getAttribute('aria-label');
+  if (label !== null) return `${active.tagName.toLowerCase()}[aria-label="${CSS.escape(label)}"]`;
+  return undefined;
 }
