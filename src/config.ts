@@ -164,9 +164,10 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   const caCert = rawCa === undefined ? undefined : decodeCaCert(rawCa);
   const sslMode = new URL(url).searchParams.get('sslmode');
   // Managed PostgreSQL URLs carry sslmode=require, which postgres.js honours by encrypting
-  // WITHOUT verifying the server (PLATFORM-FACTS "Managed PostgreSQL"). Refuse that silently
-  // weaker setup: either give the CA or ask for verification against the system roots.
-  if (caCert === undefined && (sslMode === 'require' || sslMode === 'prefer')) {
+  // WITHOUT verifying the server (PLATFORM-FACTS "Managed PostgreSQL"); `prefer` and `allow` are
+  // the same, unverified (node_modules/postgres/src/connection.js). Refuse that silently weaker
+  // setup: either give the CA or ask for verification against the system roots.
+  if (caCert === undefined && (sslMode === 'require' || sslMode === 'prefer' || sslMode === 'allow')) {
     throw new ConfigError(
       `DATABASE_CA_CERT is required when DATABASE_URL has sslmode=${sslMode} (paste the cluster's CA certificate; see .env.example)`,
     );

@@ -71,10 +71,15 @@ describe('spaces config', () => {
 });
 
 describe('database config', () => {
-  it('refuses unverified TLS: sslmode=require without the CA', () => {
-    expect(() => loadDatabaseConfig({ DATABASE_URL: 'postgresql://u:p@db.example.com:25060/defaultdb?sslmode=require' })).toThrow(
+  it.each(['require', 'prefer', 'allow'])('refuses unverified TLS: sslmode=%s without the CA', (sslMode) => {
+    expect(() => loadDatabaseConfig({ DATABASE_URL: `postgresql://u:p@db.example.com:25060/defaultdb?sslmode=${sslMode}` })).toThrow(
       /^DATABASE_CA_CERT is required/,
     );
+  });
+
+  it('accepts verified TLS against the system roots without a CA', () => {
+    const url = 'postgresql://u:p@db.example.com:25060/defaultdb?sslmode=verify-full';
+    expect(loadDatabaseConfig({ DATABASE_URL: url })).toEqual({ url, caCert: undefined });
   });
 
   it('accepts a CA with escaped newlines or as base64', () => {
