@@ -88,6 +88,8 @@ async function shutdown(signal: string): Promise<void> {
   log(`${signal}: stopping`);
   for (const watcher of watchers) watcher.close();
   clearTimeout(pending);
+  // A rebuild under way finishes first (rebuild() never rejects): it would redeploy onto a stopped platform.
+  await rebuilding;
   await page.watcher.close();
   await platform.stop();
   // esbuild's service process outlives the last build until told to stop.
