@@ -23,6 +23,7 @@ import {
   defaultRetryPolicy,
   isSluiceApiError,
   selectPendingParts,
+  sendableHeaders,
   type JobView,
   type LimitsResponse,
   type SluiceClient,
@@ -72,8 +73,6 @@ const singleUrlExpiryMarginMs = 60_000;
  */
 const resumableCopyMaxFileBytes = 1024 * 1024 * 1024;
 const resumableCopyMaxTotalBytes = 2 * 1024 * 1024 * 1024;
-/** Headers the browser sets itself and refuses from scripts; the signature still covers their real values. */
-const browserControlledHeaders = new Set(['content-length', 'host', 'connection']);
 
 export function startUploader(options: UploaderOptions): SluiceUppy {
   const { store, events } = options;
@@ -244,13 +243,13 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
     const job = file === undefined ? undefined : store.forFile(file.id);
     if (job?.plan.kind === 'single') void completeSingle(job);
   });
-  // Removing a file or cancelling everything: a single PUT has no abort hook in Uppy, so the job is
-  // cancelled here (a multipart one may be too, by Uppy: abortJob runs once either way).
   uppy.on('restriction-failed', (file, error) => {
     if (file === undefined) return;
     const tooLarge = options.limits !== undefined && (file.size ?? 0) > options.limits.maxUploadBytes;
     events.refused(file.name, { title: tooLarge ? 'The file is too large' : 'This type of file is not accepted', detail: `${error.message}.` });
   });
+  // Removing a file or cancelling everything: a single PUT has no abort hook in Uppy, so the job is
+  // cancelled here (a multipart one may be too, by Uppy: abortJob runs once either way).
   uppy.on('file-removed', (file) => {
     events.settled(file.name);
     const job = store.forFile(file.id);
@@ -291,10 +290,6 @@ async function forEachLimited<T>(items: readonly T[], limit: number, run: (item:
     for (let item = queue.shift(); item !== undefined; item = queue.shift()) await run(item);
   };
   await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
-}
-
-function sendableHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !browserControlledHeaders.has(name.toLowerCase())));
 }
 
 /** When a SigV4 presigned URL stops working: `X-Amz-Date` (UTC, basic format) plus `X-Amz-Expires` seconds. */
