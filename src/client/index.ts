@@ -6,6 +6,7 @@ export { decideRetry, defaultMaxRetryAfterMs, defaultRetryDelaysMs, defaultRetry
 export {
   defaultPartConcurrency,
   defaultSignBatchSize,
+  sendableHeaders,
   uploadFile,
   type UploadOptions,
   type UploadProgress,

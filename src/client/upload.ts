@@ -76,6 +76,11 @@ const defaultContentType = 'application/octet-stream';
 /** Browsers forbid setting these (fetch computes them); the signature still covers the real values. */
 const headersSetByFetch = new Set(['content-length', 'host', 'connection']);
 
+/** A presigned request's headers without the ones fetch sets itself (and a browser refuses from scripts). */
+export function sendableHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !headersSetByFetch.has(name.toLowerCase())));
+}
+
 interface Context {
   client: SluiceClient;
   policy: RetryPolicy;
@@ -361,11 +366,9 @@ async function readRange(file: UploadSource, start: number, end: number): Promis
 }
 
 async function putObject(ctx: Context, url: string, body: Blob, headers: Record<string, string>, what: string): Promise<Response> {
-  const sendable: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (!headersSetByFetch.has(name.toLowerCase())) sendable[name] = value;
   let response: Response;
   try {
-    response = await ctx.client.fetch(url, { method: 'PUT', body, headers: sendable, signal: ctx.signal });
+    response = await ctx.client.fetch(url, { method: 'PUT', body, headers: sendableHeaders(headers), signal: ctx.signal });
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     throw new SluiceApiError({ status: 0, code: clientErrorCodes.network, message: `${what}: no response (${describe(error)})`, cause: error });
