@@ -149,6 +149,17 @@ function list(env: Env, name: string): string[] | undefined {
     .filter((item) => item.length > 0);
 }
 
+/** ALLOWED_CONTENT_TYPES, read the same way by `create` (declared types) and process/file (sniffed types). */
+function contentTypePatterns(env: Env): string[] {
+  return (list(env, 'ALLOWED_CONTENT_TYPES') ?? allowedContentTypesDefault).map((pattern) =>
+    parseWith(
+      'ALLOWED_CONTENT_TYPES',
+      z.string().regex(/^(\*\/\*|[a-z0-9!#$&^_.+-]+\/(\*|[a-z0-9!#$&^_.+-]+))$/i, `"${pattern}" is not a type/subtype pattern`),
+      pattern,
+    ).toLowerCase(),
+  );
+}
+
 // ---- Sections --------------------------------------------------------------------------------
 
 export interface DatabaseConfig {
@@ -264,13 +275,7 @@ export function loadUploadConfig(env: Env = process.env): UploadConfig {
   if (maxUploadBytes > maxPartSizeBytes * maxPartCount) {
     throw new ConfigError(`MAX_UPLOAD_BYTES is invalid: at most ${maxPartSizeBytes * maxPartCount} (10,000 parts of 5 GiB)`);
   }
-  const allowedContentTypes = (list(env, 'ALLOWED_CONTENT_TYPES') ?? allowedContentTypesDefault).map((pattern) =>
-    parseWith(
-      'ALLOWED_CONTENT_TYPES',
-      z.string().regex(/^(\*\/\*|[a-z0-9!#$&^_.+-]+\/(\*|[a-z0-9!#$&^_.+-]+))$/i, `"${pattern}" is not a type/subtype pattern`),
-      pattern,
-    ).toLowerCase(),
-  );
+  const allowedContentTypes = contentTypePatterns(env);
   const multipartThresholdBytes = positiveInteger(env, 'MULTIPART_THRESHOLD_BYTES', multipartThresholdBytesDefault);
   if (multipartThresholdBytes > maxPartSizeBytes) {
     throw new ConfigError('MULTIPART_THRESHOLD_BYTES is invalid: a single PUT is limited to 5 GiB');
@@ -303,7 +308,7 @@ export function loadProcessingConfig(env: Env = process.env): ProcessingConfig {
   }
   return {
     maxConcurrentJobs: positiveInteger(env, 'MAX_CONCURRENT_JOBS', maxConcurrentJobsDefault),
-    allowedContentTypes: (list(env, 'ALLOWED_CONTENT_TYPES') ?? allowedContentTypesDefault).map((type) => type.toLowerCase()),
+    allowedContentTypes: contentTypePatterns(env),
     leaseSeconds,
     heartbeatSeconds,
     retryBaseDelaySeconds: positiveNumber(env, 'RETRY_BASE_DELAY_SECONDS', retryBaseDelaySecondsDefault),

@@ -3,6 +3,7 @@ import {
   ConfigError,
   loadCorsConfig,
   loadDatabaseConfig,
+  loadProcessingConfig,
   loadSpacesConfig,
   loadUploadConfig,
   maxUploadBytesDefault,
@@ -47,6 +48,13 @@ describe('upload config', () => {
     [{ ALLOW_ANONYMOUS_UPLOADS: 'true', ALLOWED_CONTENT_TYPES: 'csv' }, /^ALLOWED_CONTENT_TYPES is invalid/],
   ])('rejects %o', (env, message) => {
     expect(() => loadUploadConfig(env)).toThrow(message);
+  });
+});
+
+describe('processing config', () => {
+  it('reads ALLOWED_CONTENT_TYPES exactly as the upload config does', () => {
+    expect(loadProcessingConfig({ ALLOWED_CONTENT_TYPES: 'image/*, Text/CSV' }).allowedContentTypes).toEqual(['image/*', 'text/csv']);
+    expect(() => loadProcessingConfig({ ALLOWED_CONTENT_TYPES: 'csv' })).toThrow(/^ALLOWED_CONTENT_TYPES is invalid/);
   });
 });
 
