@@ -51,8 +51,12 @@ export async function buildFunction(fn: FunctionSpec): Promise<BuiltFunction> {
 
 export function describeBundle(qualifiedName: string, bundle: string): BuiltFunction {
   const bytes = statSync(bundle).size;
-  const buildId = createHash('sha256').update(readFileSync(bundle)).digest('hex').slice(0, 12);
-  return { qualifiedName, bundle, bytes, buildId };
+  return { qualifiedName, bundle, bytes, buildId: buildIdOf(readFileSync(bundle)) };
+}
+
+/** The build's name: a hash of the bundle's bytes, so an unchanged rebuild keeps it (and its warm workers). */
+export function buildIdOf(code: Buffer): string {
+  return createHash('sha256').update(code).digest('hex').slice(0, 12);
 }
 
 export function formatBytes(bytes: number): string {

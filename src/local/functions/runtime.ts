@@ -3,7 +3,7 @@
 // (`POST …/namespaces/<ns>/actions/<pkg>/<fn>`, `GET …/activations/<id>`), running each
 // function's bundle in worker processes driven over the action-proxy protocol (worker.ts), with
 // the namespace limits, scheduled triggers and redeploys of the real platform.
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
 import { build as esbuild } from 'esbuild';
 import * as z from 'zod';
+import { buildIdOf } from '../build.js';
 import { bundlePath, type FunctionSpec, type Project } from '../project.js';
 import { activationStatus, ActivationStore, newActivationId, type ActivationAnnotation, type ActivationOutcome, type ActivationRecord } from './activations.js';
 import { defaultMaxConcurrentActivations, defaultMaxInvocationsPerMinute, NamespaceLimits } from './limits.js';
@@ -90,18 +91,13 @@ function transactionId(): string {
   return randomUUID().replace(/-/g, '');
 }
 
-function contentHash(code: Buffer): string {
-  // The same hash build.ts reports as buildId, so the two name builds alike.
-  return createHash('sha256').update(code).digest('hex').slice(0, 12);
-}
-
 async function readBuilds(project: Project): Promise<Map<string, FunctionBuild>> {
   const builds = new Map<string, FunctionBuild>();
   for (const fn of project.functions) {
     const file = bundlePath(fn);
     if (!existsSync(file)) throw new Error(`${fn.qualifiedName}: ${file} is missing; run the build first`);
     const bytes = await readFile(file);
-    builds.set(fn.qualifiedName, { fn, code: bytes.toString('utf8'), buildId: contentHash(bytes) });
+    builds.set(fn.qualifiedName, { fn, code: bytes.toString('utf8'), buildId: buildIdOf(bytes) });
   }
   return builds;
 }
