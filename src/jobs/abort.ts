@@ -6,7 +6,7 @@ import { findJobWithToken } from '../auth/job-tokens.js';
 import type { JobRow } from '../db/jobs.js';
 import { ApiError } from '../errors.js';
 import { describeError, log } from '../log.js';
-import { abortMultipartUpload, deleteObject } from '../storage/spaces.js';
+import { removeUpload } from '../storage/spaces.js';
 import { cancelJob } from './transitions.js';
 import type { JobRequest } from './schemas.js';
 import { actorOf, type UploadServices } from './services.js';
@@ -29,8 +29,7 @@ export async function abortUpload(services: UploadServices, request: JobRequest)
 
 async function removeBytes(services: UploadServices, job: JobRow): Promise<void> {
   try {
-    if (job.uploadId !== null) await abortMultipartUpload(services.storage, job.objectKey, job.uploadId);
-    await deleteObject(services.storage, job.objectKey);
+    await removeUpload(services.storage, job.objectKey, job.uploadId);
   } catch (error) {
     log.error('abort: could not remove the upload from the store', { jobId: job.id, ...describeError(error) });
   }

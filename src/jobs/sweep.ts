@@ -28,7 +28,7 @@ import { countBusyJobs, findDispatchableJobs, findExpiredLeases, takeUploadCandi
 import { acquireSweepLease, releaseSweepLease } from '../db/sweeps.js';
 import { ApiError } from '../errors.js';
 import { describeError, log } from '../log.js';
-import { abortMultipartUpload, deleteObject, type Storage } from '../storage/spaces.js';
+import { removeUpload, type Storage } from '../storage/spaces.js';
 import { finishUpload } from './complete.js';
 import { stopTimeMs } from './deadline.js';
 import { dispatchJob } from './dispatch.js';
@@ -186,8 +186,7 @@ async function checkUpload(services: SweepServices, job: JobRow, actor: Actor, c
   if (expired === undefined) return;
   counts.uploadsExpired += 1;
   try {
-    if (job.uploadId !== null) await abortMultipartUpload(services.storage, job.objectKey, job.uploadId);
-    await deleteObject(services.storage, job.objectKey);
+    await removeUpload(services.storage, job.objectKey, job.uploadId);
   } catch (error) {
     // The job is expired either way; the bucket's lifecycle rule removes stray incomplete uploads.
     counts.errors += 1;

@@ -200,6 +200,12 @@ export async function deleteObject(s: Storage, key: string): Promise<void> {
   await s.client.send(new DeleteObjectCommand({ Bucket: s.bucket, Key: key }));
 }
 
+/** Removes whatever an upload left in the bucket: its multipart upload, if any, and any object at its key. Idempotent. */
+export async function removeUpload(s: Storage, key: string, uploadId: string | null): Promise<void> {
+  if (uploadId !== null) await abortMultipartUpload(s, key, uploadId);
+  await deleteObject(s, key);
+}
+
 /** The object's bytes as one stream, for processing it once without buffering (issue 4). */
 export async function openObjectStream(s: Storage, key: string, signal?: AbortSignal): Promise<Readable> {
   const answer = await s.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: key }), signal ? { abortSignal: signal } : {});
