@@ -94,7 +94,7 @@ async function answerSettled(services: CompletionServices, job: JobRow, redispat
 
 /** A rejected job answers its rejection again, so a retried complete sees the same outcome. */
 function rejectionError(job: JobRow): ApiError {
-  const code = job.errorCode !== null && job.errorCode in errorStatuses ? (job.errorCode as ErrorCode) : 'INVALID_STATE';
+  const code = job.errorCode !== null && Object.hasOwn(errorStatuses, job.errorCode) ? (job.errorCode as ErrorCode) : 'INVALID_STATE';
   return new ApiError(code, job.errorMessage ?? 'The job was rejected.', { details: { status: job.status } });
 }
 
