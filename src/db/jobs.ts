@@ -144,7 +144,7 @@ export async function markDispatched(db: Db, jobId: string, invokedActivationId:
   return rows.length > 0;
 }
 
-/** Jobs holding (or about to hold) an activation, for the MAX_CONCURRENT_JOBS cap; uses the partial index on processing jobs. */
+/** Jobs holding an activation, for dispatchJob's MAX_CONCURRENT_JOBS check; uses the partial index on processing jobs. The sweep also counts jobs about to hold one (countBusyJobs). */
 export async function countProcessingJobs(db: Db): Promise<number> {
   const rows = await db<{ count: number }[]>`SELECT count(*) AS count FROM jobs WHERE status = 'processing'`;
   return rows[0]?.count ?? 0;
