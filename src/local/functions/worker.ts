@@ -4,6 +4,7 @@
 // `/run` per activation). The worker is SIGKILLed when an activation passes its timeout, as the
 // invoker destroys a container that timed out.
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import * as z from 'zod';
 import type { FunctionSpec } from '../project.js';
 import { activationEndSentinel } from './protocol.js';
@@ -198,20 +199,37 @@ export class Worker {
     return this.exited;
   }
 
-  private async post(route: string, body: unknown): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`http://127.0.0.1:${this.port}${route}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+  /**
+   * One request to the proxy. node:http rather than fetch: fetch (undici) gives up on a response
+   * whose headers take over 5 minutes, and `/run` answers only when the activation ends, which
+   * may be up to 15 minutes later (PLATFORM-FACTS "Functions limits"). The activation's own
+   * timeout is the only limit. A fresh connection each time (`agent: false`): a kept-alive one
+   * can be closed by the proxy's idle timeout just as the next activation is sent on it.
+   */
+  private post(route: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const payload = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        { host: '127.0.0.1', port: this.port, path: route, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text) as unknown;
+            } catch {
+              // Not JSON: keep the text for the error message.
+            }
+            resolve({ status: response.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(payload);
     });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text) as unknown;
-    } catch {
-      // Not JSON: keep the text for the error message.
-    }
-    return { status: response.status, body: parsed };
   }
 
   /** Waits until both streams have printed the end marker (or the process is gone, or a short cap). */
