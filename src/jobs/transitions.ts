@@ -92,6 +92,10 @@ export interface ClaimOptions {
  * Claim (DESIGN): due and queued, or processing with an expired lease (its activation died).
  * Increments `attempts` — the new fence — and takes the lease. Matching nothing means another
  * activation has the job, or it is not due: return at once without touching it.
+ *
+ * Only while attempts remain: a queued job always has some (failAttempt queues it only then), but
+ * a processing job whose last attempt died must be failed by the sweep (requeueExpiredLease), not
+ * taken by a late duplicate invocation for an attempt beyond max_attempts.
  */
 export async function claimJob(db: Db, jobId: string, options: ClaimOptions): Promise<(TransitionedJob & { fence: Fence }) | undefined> {
   const job = await transitionJob(db, {
@@ -103,7 +107,8 @@ export async function claimJob(db: Db, jobId: string, options: ClaimOptions): Pr
             lease_expires_at = now() + make_interval(secs => ${options.leaseSeconds}),
             activation_id = ${options.actor.activationId}, build_id = ${options.actor.codeVersion}`,
     where: db`AND (jobs.status = 'queued' AND jobs.run_after <= now()
-                   OR jobs.status = 'processing' AND jobs.lease_expires_at < now())`,
+                   OR jobs.status = 'processing' AND jobs.lease_expires_at < now())
+              AND jobs.attempts < jobs.max_attempts`,
     actor: options.actor,
   });
   return job && { ...job, fence: { jobId, attempt: job.attempts } };

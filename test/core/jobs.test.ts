@@ -162,6 +162,15 @@ describe('claims and fencing', () => {
     expect(events.filter((e) => e.event === 'claimed').map((e) => e.attempt)).toEqual([1, 2]);
   });
 
+  it('does not take an expired lease whose attempts are spent: the sweep fails that job', async () => {
+    const job = await queuedJob({ maxAttempts: 1 });
+    expect(await claimJob(services.db, job.id, { leaseSeconds: 60, actor: worker(1) })).toBeDefined();
+    await expireLease(job.id);
+    expect(await claimJob(services.db, job.id, { leaseSeconds: 60, actor: worker(2) })).toBeUndefined();
+    expect(await requeueExpiredLease(services.db, job.id, api)).toMatchObject({ status: 'failed', attempts: 1, errorCode: 'LEASE_EXPIRED' });
+    expect((await listJobEvents(services.db, job.id)).map((e) => e.event)).toEqual(['created', 'uploaded', 'claimed', 'failed']);
+  });
+
   it('retries with run_after while attempts remain, then fails with the reason', async () => {
     const job = await queuedJob({ maxAttempts: 2 });
     const first = await claimJob(services.db, job.id, { leaseSeconds: 60, actor: worker(1) });
