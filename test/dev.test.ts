@@ -70,6 +70,9 @@ describe('npm run dev', () => {
     expect(await page.text()).toContain('<title>Sluice</title>');
     const config = (await (await fetch(new URL('config.json', pageUrl))).json()) as { apiBase: string };
     expect(`${config.apiBase}/presign/create`).toBe(createUrl);
+    // A malformed path is refused, not thrown out of the handler (which would end dev).
+    expect((await fetch(`${pageUrl ?? ''}%E0%A4%A`)).status).toBe(400);
+    expect((await fetch(pageUrl ?? '')).status).toBe(200);
     const preflight = await fetch(createUrl ?? '', { method: 'OPTIONS', headers: { origin: new URL(pageUrl ?? '').origin, 'access-control-request-method': 'POST' } });
     expect(preflight.status).toBeLessThan(300);
 

@@ -42,7 +42,15 @@ export async function startWebServer(options: { directory: string; host?: string
       response.end(JSON.stringify(config));
       return;
     }
-    void serveFile(root, decodeURIComponent(url.pathname), request.method === 'HEAD', response);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      // A malformed escape (`/%E0`) would otherwise throw out of the handler and take the process down.
+      response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad request');
+      return;
+    }
+    void serveFile(root, pathname, request.method === 'HEAD', response);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
