@@ -123,16 +123,29 @@ export async function appendJobEvent(
     FROM jobs WHERE id = ${jobId}`;
 }
 
+/** The attempt count of a job that is still queued (undefined otherwise): what a dispatch is fenced on. */
+export async function queuedJobAttempts(db: Db, jobId: string): Promise<number | undefined> {
+  const rows = await db<{ attempts: number }[]>`SELECT attempts FROM jobs WHERE id = ${jobId} AND status = 'queued'`;
+  return rows[0]?.attempts;
+}
+
 /**
  * Records a successful async invoke: `dispatched_at` lets the sweep skip jobs dispatched moments
- * ago. Only while still queued — if the activation already claimed it, the claim's event is the
- * truth and the dispatch bookkeeping is moot.
+ * ago. Fenced on the attempt count read before the invoke: the invoked activation may already have
+ * claimed the job, failed and queued it for a retry (clearing `dispatched_at`) before this runs, and
+ * marking that retry as dispatched would hide it from the sweep for the whole redispatch window.
  */
-export async function markDispatched(db: Db, jobId: string, invokedActivationId: string | null, actor: Actor): Promise<boolean> {
+export async function markDispatched(
+  db: Db,
+  jobId: string,
+  attemptsAtInvoke: number,
+  invokedActivationId: string | null,
+  actor: Actor,
+): Promise<boolean> {
   const rows = await db`
     WITH updated AS (
       UPDATE jobs SET dispatched_at = now(), updated_at = now()
-      WHERE id = ${jobId} AND status = 'queued'
+      WHERE id = ${jobId} AND status = 'queued' AND attempts = ${attemptsAtInvoke}
       RETURNING id, status, attempts
     ), event AS (
       INSERT INTO job_events (job_id, event, from_status, to_status, attempt, activation_id, code_version, detail)
@@ -144,7 +157,6 @@ export async function markDispatched(db: Db, jobId: string, invokedActivationId:
   return rows.length > 0;
 }
 
-/** Jobs holding an activation, for dispatchJob's MAX_CONCURRENT_JOBS check; uses the partial index on processing jobs. The sweep also counts jobs about to hold one (countBusyJobs). */
 export async function countProcessingJobs(db: Db): Promise<number> {
   const rows = await db<{ count: number }[]>`SELECT count(*) AS count FROM jobs WHERE status = 'processing'`;
   return rows[0]?.count ?? 0;

@@ -8,7 +8,7 @@
 // invokes are harmless: the claim lets exactly one activation have the job.
 import { invokeTimeoutMs, type ActivationContext } from '../config.js';
 import type { Actor, Db } from '../db/client.js';
-import { appendJobEvent, countProcessingJobs, markDispatched } from '../db/jobs.js';
+import { appendJobEvent, countProcessingJobs, markDispatched, queuedJobAttempts } from '../db/jobs.js';
 import { describeError, log } from '../log.js';
 
 export const processFileAction = 'process/file';
@@ -60,7 +60,8 @@ function activationIdOf(text: string): string | null {
   return null;
 }
 
-export type DispatchOutcome = 'dispatched' | 'capped' | 'invoke_failed' | 'error';
+/** `not_queued`: an activation already has the job (or it is finished): nothing to start. */
+export type DispatchOutcome = 'dispatched' | 'not_queued' | 'capped' | 'invoke_failed' | 'error';
 
 export interface DispatchOptions {
   db: Db;
@@ -80,9 +81,11 @@ export async function dispatchJob(jobId: string, o: DispatchOptions): Promise<Di
       log.info('dispatch deferred: concurrency cap reached', { jobId, maxConcurrentJobs: o.maxConcurrentJobs });
       return 'capped';
     }
+    const attempts = await queuedJobAttempts(o.db, jobId);
+    if (attempts === undefined) return 'not_queued';
     const outcome = await invokeAsync(o.context, processFileAction, { jobId });
     if (outcome.ok) {
-      await markDispatched(o.db, jobId, outcome.activationId, o.actor);
+      await markDispatched(o.db, jobId, attempts, outcome.activationId, o.actor);
       return 'dispatched';
     }
     log.warn('dispatch failed; the sweep will retry', { jobId, ...outcome });

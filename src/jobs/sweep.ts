@@ -138,6 +138,8 @@ export async function runSweep(services: SweepServices): Promise<SweepResult> {
           counts.dispatched += 1;
           continue;
         }
+        // Claimed meanwhile (by an activation from complete or an earlier dispatch): nothing to start.
+        if (outcome === 'not_queued') continue;
         // Throttled (429), unreachable or capped: the rest would fare the same; they wait for the next sweep.
         if (outcome === 'capped') counts.dispatchCapped += 1;
         else counts.dispatchFailed += 1;

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newJobToken } from '../../src/auth/job-tokens.js';
 import type { Actor } from '../../src/db/client.js';
-import { findJob, insertJob, listJobEvents } from '../../src/db/jobs.js';
+import { findJob, insertJob, listJobEvents, markDispatched } from '../../src/db/jobs.js';
 import { dispatchJob, invokeAsync, processFileAction } from '../../src/jobs/dispatch.js';
-import { claimJob, markUploaded } from '../../src/jobs/transitions.js';
+import { claimJob, failAttempt, markUploaded } from '../../src/jobs/transitions.js';
 import { startFunctionsRuntime, type FunctionsRuntime } from '../../src/local/functions/runtime.js';
 import { loadProject } from '../../src/local/project.js';
 import { rootDir } from '../helpers/paths.js';
@@ -102,6 +102,29 @@ describe('dispatchJob', () => {
     const jobId = await queuedJob();
     expect(await dispatchJob(jobId, { db: core.db, context: runtime, actor, maxConcurrentJobs: 1 })).toBe('capped');
     expect((await findJob(core.db, jobId))?.dispatchedAt).toBeNull();
+  });
+
+  it('starts nothing for a job an activation already has', async () => {
+    const jobId = await queuedJob();
+    await claimJob(core.db, jobId, { leaseSeconds: 60, actor });
+    expect(await dispatchJob(jobId, { db: core.db, context: runtime, actor, maxConcurrentJobs: 100 })).toBe('not_queued');
+    expect((await listJobEvents(core.db, jobId)).map((event) => event.event)).not.toContain('dispatched');
+  });
+
+  it('does not mark a retry as dispatched when the invoked activation claimed and requeued the job first', async () => {
+    // The invoke returns after its activation has already claimed the job, failed and queued a retry
+    // (which clears dispatched_at): the late bookkeeping must not hide that retry from the sweep.
+    const jobId = await queuedJob();
+    const attemptsAtInvoke = (await findJob(core.db, jobId))?.attempts ?? -1;
+    const claimed = await claimJob(core.db, jobId, { leaseSeconds: 60, actor });
+    if (claimed === undefined) throw new Error('not claimed');
+    await failAttempt(core.db, claimed.fence, { code: 'ANALYZER_CRASHED', message: 'boom' }, 0, actor);
+
+    expect(await markDispatched(core.db, jobId, attemptsAtInvoke, 'act-invoked', actor)).toBe(false);
+    expect(await findJob(core.db, jobId)).toMatchObject({ status: 'queued', attempts: 1, dispatchedAt: null });
+    expect((await listJobEvents(core.db, jobId)).map((event) => event.event)).not.toContain('dispatched');
+    // The current attempt count still marks it.
+    expect(await markDispatched(core.db, jobId, 1, 'act-invoked', actor)).toBe(true);
   });
 
   it('never throws, even when the database is gone', async () => {
