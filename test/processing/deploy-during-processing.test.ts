@@ -43,7 +43,8 @@ describe('a deploy while a job is processing', () => {
     const finished = eventsNamed(slowEvents, 'succeeded')[0];
     expect(finished?.codeVersion).toBe(buildA);
     expect(finished?.at.getTime()).toBeGreaterThan(deployedAt);
-    expect(p.activation(finished?.activationId ?? '')?.version).toBe(buildA);
+    // The job row is written before the activation returns; its record appears once it has.
+    await expect.poll(() => p.activation(finished?.activationId ?? '')?.version, { timeout: 5_000, interval: 20 }).toBe(buildA);
 
     // The next job: build B from the start (B has no throttle analyzer).
     const nextJob = await p.job(next.jobId);

@@ -143,7 +143,8 @@ describe('processing an uploaded file', () => {
       const claimed = eventsNamed(events, 'claimed')[0];
       expect(claimed?.codeVersion).toBe(job.buildId);
       expect(job.events?.find((event) => event.event === 'succeeded')).toMatchObject({ attempt: 1, codeVersion: job.buildId });
-      expect(p.activation(claimed?.activationId ?? '')?.version).toBe(job.buildId);
+      // The job row is written before the activation returns; its record appears once it has.
+      await expect.poll(() => p.activation(claimed?.activationId ?? '')?.version, { timeout: 5_000, interval: 20 }).toBe(job.buildId);
     }
   });
 });
