@@ -329,7 +329,18 @@ async function startServer(o: {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(o.user ?? {}),
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A binary that cannot be started (missing, not executable) is an 'error' event, not an exit:
+  // without a listener it would end this whole process.
+  let spawnError: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (error) => {
+      spawnError = error;
+      resolve();
+    });
+  });
+  if (spawnError === undefined && child.pid === undefined) await exited;
+  if (spawnError !== undefined) throw new Error(`PostgreSQL could not be started (${o.binaries.postgres}): ${spawnError.message}`);
   const stderrTail: string[] = [];
   forwardServerLog(child, stderrTail, o.log);
 
