@@ -2,14 +2,15 @@
 // that accepts it, and how much memory that takes beyond what the process already held.
 import { runAnalyzers } from '../src/analyzers/run.js';
 import { generate, inputContentTypes, type InputKind } from './generate.js';
-import { mebibyte, mibPerSecond, peakSampler, rssOf } from './measure.js';
+import { residentBytes } from '../test/helpers/processes.js';
+import { mebibyte, mibPerSecond, peakSampler } from './measure.js';
 
 export async function benchAnalyzers(sizeBytes: number): Promise<Array<Record<string, string>>> {
   const rows: Array<Record<string, string>> = [];
   for (const kind of ['csv', 'ndjson', 'text', 'binary'] as InputKind[]) {
     globalThis.gc?.();
-    const baseline = rssOf(process.pid) ?? 0;
-    const sampler = peakSampler(() => rssOf(process.pid));
+    const baseline = residentBytes(process.pid) ?? 0;
+    const sampler = peakSampler(() => residentBytes(process.pid));
     const started = performance.now();
     const report = await runAnalyzers(generate(kind, sizeBytes), {
       contentType: inputContentTypes[kind],

@@ -1,6 +1,5 @@
 // Small measuring tools for the benchmarks: wall time, throughput, percentiles and the peak resident
 // memory of a process sampled from /proc while the work runs.
-import { readFileSync, readdirSync } from 'node:fs';
 
 export const mebibyte = 1024 * 1024;
 
@@ -15,33 +14,6 @@ export function percentile(sortedMs: number[], fraction: number): number {
 
 export function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
-}
-
-/** Resident set size of a process in bytes (VmRSS), or undefined once it is gone. */
-export function rssOf(pid: number): number | undefined {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The local runtime's worker processes: children of this process running the action proxy. */
-export function workerPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('action-proxy')) pids.push(Number(entry));
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return pids;
 }
 
 /** Samples `sample()` every `intervalMs` until stopped; returns the highest value seen. */

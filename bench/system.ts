@@ -4,7 +4,8 @@
 import { createClient, uploadFile, waitForJob } from '../src/client/index.js';
 import { startPlatform, type Platform } from '../src/local/platform.js';
 import { generateBlob, type InputKind } from './generate.js';
-import { formatMs, mebibyte, mibPerSecond, peakSampler, percentile, rssOf, workerPids } from './measure.js';
+import { formatMs, mebibyte, mibPerSecond, peakSampler, percentile } from './measure.js';
+import { residentBytes, workerPids } from '../test/helpers/processes.js';
 
 const rootDir = new URL('..', import.meta.url).pathname;
 
@@ -90,7 +91,7 @@ export async function benchUpload(platform: Platform, sizeBytes: number): Promis
 export async function benchProcessing(platform: Platform, kind: InputKind, sizeBytes: number): Promise<Record<string, string>> {
   const client = createClient({ apiBase: platform.apiBase });
   const blob = await generateBlob(kind, sizeBytes);
-  const sampler = peakSampler(() => Math.max(0, ...workerPids().map((pid) => rssOf(pid) ?? 0)));
+  const sampler = peakSampler(() => Math.max(0, ...workerPids().map((pid) => residentBytes(pid) ?? 0)));
   const uploaded = await uploadFile(client, blob, { filename: `bench.${kind}`, contentType: blob.type });
   const started = performance.now();
   const job = await waitForJob(client, uploaded.jobId, uploaded.token, { intervalMs: 100 });

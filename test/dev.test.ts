@@ -6,36 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rootDir } from './helpers/paths.js';
+import { descendants, isRunning } from './helpers/processes.js';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-dev-test-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-/** Every process descending from `root`, as pids. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number) as [number, number];
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  }
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift() ?? -1) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every process whose command line mentions the given text (the data dir names our servers). */
 function processesMentioning(text: string): string[] {
@@ -85,6 +59,6 @@ describe('npm run dev', () => {
     expect(processesMentioning(dataDir)).toEqual([]);
     // Postgres, S3 and the function workers are gone when dev exits (above); tsx's own esbuild
     // service notices its closed stdin a moment later.
-    await expect.poll(() => started.filter(isAlive), { timeout: 5_000, interval: 100 }).toEqual([]);
+    await expect.poll(() => started.filter(isRunning), { timeout: 5_000, interval: 100 }).toEqual([]);
   }, 90_000);
 });

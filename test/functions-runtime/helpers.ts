@@ -2,7 +2,6 @@
 // project's own build, and a runtime on a free port. Each test file gets its own copy so files
 // running in parallel never read a bundle another one is rewriting (the redeploy test rewrites
 // sources).
-import { readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,8 @@ import { buildProject } from '../../src/local/build.js';
 import { loadProject, type Project } from '../../src/local/project.js';
 import { startFunctionsRuntime, type FunctionsRuntime, type FunctionsRuntimeOptions } from '../../src/local/functions/runtime.js';
 import type { ActivationRecord } from '../../src/local/functions/activations.js';
+
+export { isRunning, workerPids } from '../helpers/processes.js';
 
 const fixtureDir = fileURLToPath(new URL('../fixtures/runtime-project/', import.meta.url));
 
@@ -73,32 +74,7 @@ export async function waitForActivation(runtime: FunctionsRuntime, activationId:
   );
 }
 
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function annotation(record: ActivationRecord, key: string): unknown {
   return record.annotations.find((entry) => entry.key === key)?.value;
 }
 
-/** Worker processes this test process has started (Linux /proc): children running the action proxy. */
-export function workerPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parentPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (parentPid === process.pid && commandLine.includes('action-proxy.cjs')) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
-}

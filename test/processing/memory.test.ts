@@ -2,11 +2,12 @@
 // resident memory while it processes a 150 MiB file stays within a bound far below the file's size.
 // (The benchmark measures larger files; this keeps the test short.)
 import { openAsBlob } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadFile } from '../../src/client/index.js';
+import { residentBytes } from '../helpers/processes.js';
 import { repeatToSize, startProcessingPlatform, type ProcessingPlatform } from './support.js';
 
 let p: ProcessingPlatform;
@@ -27,28 +28,19 @@ afterAll(async () => {
   if (directory) await rm(directory, { recursive: true, force: true });
 });
 
-async function residentBytes(pid: number): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kib = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
-    return kib === undefined ? undefined : Number(kib) * 1024;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('memory while processing a large file', () => {
   it('keeps the worker’s RSS bounded', async () => {
     const file = path.join(directory, 'lines.txt');
     await writeFile(file, repeatToSize('a line of plain text, with some words in it\n', fileBytes));
     const pid = await p.warmFileWorker();
-    const baseline = await residentBytes(pid);
+    const baseline = residentBytes(pid);
 
     const samples: number[] = [];
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const rss = await residentBytes(pid);
+        const rss = residentBytes(pid);
         if (rss !== undefined) samples.push(rss);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
