@@ -27,16 +27,7 @@ describe('an attempt that fails', () => {
   it('is retried with growing delays, then failed with the reason', async () => {
     const { jobId, token } = await p.upload(bytes('a,b\n1,2\n'), 'doomed.csv', 'text/csv');
 
-    await expect
-      .poll(
-        async () => {
-          // Each sweep dispatches the job once its run_after has passed.
-          await p.sweep();
-          return (await p.job(jobId)).status;
-        },
-        { timeout: 25_000, interval: 200 },
-      )
-      .toBe('failed');
+    await p.sweepUntil(jobId, 'failed', 25_000);
 
     const job = await p.job(jobId);
     expect(job).toMatchObject({ attempts: 5, maxAttempts: 5, errorCode: 'ANALYZER_CRASHED', leaseExpiresAt: null });

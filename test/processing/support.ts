@@ -35,6 +35,8 @@ export interface ProcessingPlatform {
   events(jobId: string): Promise<JobEventRow[]>;
   /** One process/sweep activation, run to the end. */
   sweep(): Promise<Record<string, unknown>>;
+  /** Sweeps (every 200 ms here, every minute deployed) until the job reaches `status`; fails after `timeoutMs`. */
+  sweepUntil(jobId: string, status: JobRow['status'], timeoutMs?: number): Promise<void>;
   /** process/file for a job, run to the end; its result. */
   processFile(jobId: string): Promise<Record<string, unknown>>;
   activation(activationId: string): ActivationRecord | undefined;
@@ -104,6 +106,17 @@ export async function startProcessingPlatform(env: Record<string, string> = {}):
     },
     events: (jobId) => listJobEvents(db, jobId),
     sweep: () => invoke('process/sweep', {}),
+    async sweepUntil(jobId, status, timeoutMs = 20_000) {
+      await expect
+        .poll(
+          async () => {
+            await invoke('process/sweep', {});
+            return (await findJob(db, jobId))?.status;
+          },
+          { timeout: timeoutMs, interval: 200 },
+        )
+        .toBe(status);
+    },
     processFile: (jobId) => invoke('process/file', { jobId }),
     activation: (activationId) => platform.runtime.activation(activationId),
     async warmFileWorker() {

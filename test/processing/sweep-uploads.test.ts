@@ -26,17 +26,6 @@ async function closeUploadWindow(jobId: string): Promise<void> {
   await p.db`UPDATE jobs SET expires_at = now() - interval '1 second' WHERE id = ${jobId}`;
 }
 
-async function sweepUntil(jobId: string, status: string): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        await p.sweep();
-        return (await p.job(jobId)).status;
-      },
-      { timeout: 15_000, interval: 200 },
-    )
-    .toBe(status);
-}
 
 describe('the sweep and uploads nobody completed', () => {
   it('processes a single PUT whose client vanished before complete', async () => {
@@ -60,7 +49,7 @@ describe('the sweep and uploads nobody completed', () => {
     const before = await p.job(jobId);
     expect(before).toMatchObject({ status: 'awaiting_upload', uploadKind: 'multipart', partCount: 2 });
 
-    await sweepUntil(jobId, 'succeeded');
+    await p.sweepUntil(jobId, 'succeeded');
     expect((await p.job(jobId)).result).toHaveProperty('file.size', data.length);
     expect(await headObject(p.storage, before.objectKey)).toMatchObject({ size: data.length });
   });
@@ -93,7 +82,7 @@ describe('the sweep and uploads nobody completed', () => {
     await p.sweep();
     expect((await p.job(created.jobId)).status).toBe('awaiting_upload');
     await closeUploadWindow(created.jobId);
-    await sweepUntil(created.jobId, 'expired');
+    await p.sweepUntil(created.jobId, 'expired');
     expect((await p.events(created.jobId)).map((event) => event.event)).toEqual(['created', 'expired']);
   });
 });

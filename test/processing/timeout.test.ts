@@ -39,15 +39,7 @@ describe('a function timeout shorter than the file needs', () => {
 
     // The project's own process/file (15-minute limit): the next sweep's dispatch runs it to the end.
     const build = await p.redeployProject();
-    await expect
-      .poll(
-        async () => {
-          await p.sweep();
-          return (await p.job(jobId)).status;
-        },
-        { timeout: 20_000, interval: 300 },
-      )
-      .toBe('succeeded');
+    await p.sweepUntil(jobId, 'succeeded');
     const done = await p.job(jobId);
     expect(done).toMatchObject({ attempts: 2, buildId: build, errorCode: null });
     expect(eventsNamed(await p.events(jobId), 'succeeded')).toEqual([expect.objectContaining({ attempt: 2, codeVersion: build })]);

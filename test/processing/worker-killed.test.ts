@@ -33,16 +33,8 @@ describe('a worker killed mid-file', () => {
     expect(killed?.response.success).toBe(false);
     expect(await p.job(jobId)).toMatchObject({ status: 'processing', attempts: 1 });
 
-    // Sweeps (one every 300 ms here, every minute deployed) return it to the queue once the lease lapses.
-    await expect
-      .poll(
-        async () => {
-          await p.sweep();
-          return (await p.job(jobId)).status;
-        },
-        { timeout: 20_000, interval: 300 },
-      )
-      .toBe('succeeded');
+    // Sweeps return it to the queue once the lease lapses.
+    await p.sweepUntil(jobId, 'succeeded');
 
     const job = await p.job(jobId);
     expect(job.attempts).toBe(2);
