@@ -3,7 +3,6 @@
 // job left queued when the invoke did not go out.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newJobToken } from '../../src/auth/job-tokens.js';
 import type { Actor } from '../../src/db/client.js';
 import { findJob, insertJob, listJobEvents, markDispatched } from '../../src/db/jobs.js';
 import { dispatchJob, invokeAsync, processFileAction } from '../../src/jobs/dispatch.js';
@@ -11,7 +10,7 @@ import { claimJob, failAttempt, markUploaded } from '../../src/jobs/transitions.
 import { startFunctionsRuntime, type FunctionsRuntime } from '../../src/local/functions/runtime.js';
 import { loadProject } from '../../src/local/project.js';
 import { rootDir } from '../helpers/paths.js';
-import { startCoreServices, type CoreServices } from './support.js';
+import { newJobFields, startCoreServices, type CoreServices } from './support.js';
 
 let core: CoreServices;
 let runtime: FunctionsRuntime;
@@ -31,29 +30,10 @@ afterAll(async () => {
 const actor: Actor = { activationId: 'act-complete', codeVersion: 'v1' };
 
 async function queuedJob(): Promise<string> {
-  const id = randomUUID();
-  await insertJob(
-    core.db,
-    {
-      id,
-      filename: 'a.txt',
-      objectKey: `uploads/${id}/a.txt`,
-      size: 1,
-      contentType: 'text/plain',
-      sha256: null,
-      tokenHash: newJobToken().tokenHash,
-      clientId: 'ip:127.0.0.1',
-      uploadKind: 'single',
-      uploadId: null,
-      partSize: null,
-      partCount: null,
-      maxAttempts: 3,
-      uploadWindowSeconds: 60,
-    },
-    actor,
-  );
-  await markUploaded(core.db, id, actor);
-  return id;
+  const { fields } = newJobFields({ size: 1, uploadWindowSeconds: 60 });
+  await insertJob(core.db, fields, actor);
+  await markUploaded(core.db, fields.id, actor);
+  return fields.id;
 }
 
 describe('invokeAsync', () => {

@@ -2,7 +2,7 @@
 // retries, lease expiry, limits and the sweep bookkeeping.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findJobWithToken, newJobToken } from '../../src/auth/job-tokens.js';
+import { findJobWithToken } from '../../src/auth/job-tokens.js';
 import type { Actor } from '../../src/db/client.js';
 import { insertJob, listJobEvents, type JobRow } from '../../src/db/jobs.js';
 import { consumeQuota } from '../../src/db/rate-limits.js';
@@ -20,7 +20,7 @@ import {
   requeueExpiredLease,
   succeedJob,
 } from '../../src/jobs/transitions.js';
-import { startCoreServices, type CoreServices } from './support.js';
+import { newJobFields, startCoreServices, type CoreServices } from './support.js';
 
 let services: CoreServices;
 beforeAll(async () => {
@@ -34,29 +34,8 @@ const api: Actor = { activationId: 'act-api', codeVersion: 'v1' };
 const worker = (n: number): Actor => ({ activationId: `act-worker-${n}`, codeVersion: 'v2' });
 
 async function newJob(options: { maxAttempts?: number; uploadWindowSeconds?: number } = {}): Promise<{ job: JobRow; token: string }> {
-  const id = randomUUID();
-  const { token, tokenHash } = newJobToken();
-  const job = await insertJob(
-    services.db,
-    {
-      id,
-      filename: 'a.csv',
-      objectKey: `uploads/${id}/a.csv`,
-      size: 10,
-      contentType: 'text/csv',
-      sha256: null,
-      tokenHash,
-      clientId: 'ip:127.0.0.1',
-      uploadKind: 'single',
-      uploadId: null,
-      partSize: null,
-      partCount: null,
-      maxAttempts: options.maxAttempts ?? 3,
-      uploadWindowSeconds: options.uploadWindowSeconds ?? 3600,
-    },
-    api,
-  );
-  return { job, token };
+  const { fields, token } = newJobFields({ filename: 'a.csv', contentType: 'text/csv', ...options });
+  return { job: await insertJob(services.db, fields, api), token };
 }
 
 async function queuedJob(options: { maxAttempts?: number } = {}): Promise<JobRow> {

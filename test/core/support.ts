@@ -4,7 +4,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadUploadConfig } from '../../src/config.js';
+import { randomUUID } from 'node:crypto';
+import { newJobToken } from '../../src/auth/job-tokens.js';
 import { createSql, type Sql } from '../../src/db/client.js';
+import type { NewJob } from '../../src/db/jobs.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startLocalPostgres } from '../../src/local/postgres.js';
 import { ApiError } from '../../src/errors.js';
@@ -78,4 +81,34 @@ export async function apiError(promise: Promise<unknown>): Promise<ApiError> {
   );
   if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
   return error;
+}
+
+/**
+ * The fields of a single-PUT job as `create` would insert them, with a fresh id and token; tests
+ * override what they are about. The token is returned for the calls that need it.
+ */
+export function newJobFields(overrides: Partial<NewJob> = {}): { fields: NewJob; token: string } {
+  const id = overrides.id ?? randomUUID();
+  const filename = overrides.filename ?? 'a.txt';
+  const { token, tokenHash } = newJobToken();
+  return {
+    token,
+    fields: {
+      id,
+      filename,
+      objectKey: `uploads/${id}/${filename}`,
+      size: 10,
+      contentType: 'text/plain',
+      sha256: null,
+      tokenHash,
+      clientId: 'ip:127.0.0.1',
+      uploadKind: 'single',
+      uploadId: null,
+      partSize: null,
+      partCount: null,
+      maxAttempts: 3,
+      uploadWindowSeconds: 3600,
+      ...overrides,
+    },
+  };
 }

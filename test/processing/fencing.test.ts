@@ -3,18 +3,16 @@
 // changes nothing when it finishes: no result, no rejection, no retry, and above all no deletion
 // of the bytes the newer attempt is reading. A heartbeat that finds the job taken stops the read.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzers as defaultAnalyzers } from '../../src/analyzers/index.js';
 import { fileAnalyzer } from '../../src/analyzers/file.js';
 import type { Analyzer } from '../../src/analyzers/types.js';
 import type { ActivationContext, ProcessingConfig } from '../../src/config.js';
-import { newJobToken } from '../../src/auth/job-tokens.js';
 import { insertJob, listJobEvents, type JobRow } from '../../src/db/jobs.js';
 import { headObject, type Storage } from '../../src/storage/spaces.js';
 import { processFile, type ProcessServices } from '../../src/jobs/process-file.js';
 import { claimJob, markUploaded } from '../../src/jobs/transitions.js';
-import { startCoreServices, type CoreServices } from '../core/support.js';
+import { newJobFields, startCoreServices, type CoreServices } from '../core/support.js';
 
 let services: CoreServices;
 let storage: Storage;
@@ -66,31 +64,11 @@ function gate(options: { thenThrow?: boolean } = {}) {
 }
 
 async function queuedJobWithObject(data: Uint8Array, options: { sha256?: string } = {}): Promise<JobRow> {
-  const id = randomUUID();
-  const objectKey = `uploads/${id}/data.txt`;
-  await storage.client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: objectKey, Body: data, ContentType: 'text/plain' }));
-  const { tokenHash } = newJobToken();
-  const job = await insertJob(
-    services.db,
-    {
-      id,
-      filename: 'data.txt',
-      objectKey,
-      size: data.length,
-      contentType: 'text/plain',
-      sha256: options.sha256 ?? null,
-      tokenHash,
-      clientId: 'ip:127.0.0.1',
-      uploadKind: 'single',
-      uploadId: null,
-      partSize: null,
-      partCount: null,
-      maxAttempts: 5,
-      uploadWindowSeconds: 3600,
-    },
-    { activationId: 'act-api', codeVersion: 'build-api' },
-  );
-  await markUploaded(services.db, job.id, { activationId: 'act-api', codeVersion: 'build-api' });
+  const { fields } = newJobFields({ filename: 'data.txt', size: data.length, maxAttempts: 5, ...options });
+  await storage.client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: fields.objectKey, Body: data, ContentType: 'text/plain' }));
+  const api = { activationId: 'act-api', codeVersion: 'build-api' };
+  const job = await insertJob(services.db, fields, api);
+  await markUploaded(services.db, job.id, api);
   return job;
 }
 
