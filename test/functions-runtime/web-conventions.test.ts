@@ -40,7 +40,7 @@ describe('web function requests', () => {
     expect(greeting).toBe('hello');
   });
 
-  it('merges form-urlencoded bodies and keeps a caller-set x-forwarded-for', async () => {
+  it('merges form-urlencoded bodies and appends the socket address to a caller-set x-forwarded-for, as the edge does', async () => {
     const response = await fetch(`${fixture.runtime.webBase}/web/echo`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '203.0.113.9' },
@@ -48,7 +48,7 @@ describe('web function requests', () => {
     });
     const { params } = (await response.json()) as EchoBody;
     expect(params).toMatchObject({ name: 'sammy', count: '3', __ow_method: 'post', __ow_path: '' });
-    expect(params.__ow_headers['x-forwarded-for']).toBe('203.0.113.9');
+    expect(params.__ow_headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
   });
 
   it('rejects a request that overrides a final parameter or a reserved __ow_ one with 400', async () => {

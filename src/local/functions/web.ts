@@ -50,8 +50,11 @@ export function functionHeaders(request: WebRequest): Record<string, string> {
     if (value === undefined) continue;
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
-  // DigitalOcean traffic passes through a proxy that sets the client address.
-  headers['x-forwarded-for'] ??= request.clientAddress;
+  // DigitalOcean traffic passes through Cloudflare, which appends the address it saw to any
+  // X-Forwarded-For the client sent (Cloudflare docs: HTTP request headers): the right-most entry
+  // is the platform's, the rest is the client's own writing.
+  const forwarded = headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = forwarded ? `${forwarded}, ${request.clientAddress}` : request.clientAddress;
   headers['x-forwarded-proto'] ??= 'http';
   return headers;
 }
