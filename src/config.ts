@@ -36,6 +36,16 @@ export const maxUploadBytesDefault = 5 * 1024 * 1024 * 1024;
 export const uploadsPerHourDefault = 100;
 /** Per client and UTC day. */
 export const bytesPerDayDefault = 20 * 1024 * 1024 * 1024;
+/**
+ * Where an anonymous client's address is read (CLIENT_ADDRESS_SOURCE): the right-most
+ * X-Forwarded-For entry. DigitalOcean web traffic passes through Cloudflare, which appends the
+ * address it saw to whatever X-Forwarded-For the client sent (DigitalOcean docs: HTTP headers;
+ * Cloudflare docs: HTTP request headers), so every entry left of that one was written by the
+ * client: keying on it let a client rotate past its limits or spend a victim's allowance.
+ */
+export const clientAddressSourceDefault = 'x-forwarded-for:1';
+/** One IPv6 client (a home line, a VM) usually holds a whole /64, so it is counted as one: otherwise it could rotate through 2^64 addresses. */
+export const ipv6ClientPrefixBits = 64;
 /** The types the analyzers understand, plus opaque binary; deployments widen it deliberately. */
 export const allowedContentTypesDefault = [
   'text/csv',
@@ -245,6 +255,42 @@ export function loadCorsConfig(env: Env = process.env): CorsConfig {
   return { allowedOrigins: origins.map((origin) => origin.toLowerCase()) };
 }
 
+/** An X-Forwarded-For entry counted from the right (1 = the right-most), or a header holding one address. */
+export type ClientAddressSource = { kind: 'x-forwarded-for'; hopsFromRight: number } | { kind: 'header'; name: string };
+
+export interface ClientAddressConfig {
+  /** Read only for anonymous callers: a key is its own identity. */
+  source: ClientAddressSource;
+}
+
+/** A header name as HTTP defines it (RFC 9110 "token"), lower case as the platform passes headers. */
+const headerNamePattern = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
+const clientAddressSourceSchema = z.string().transform((value, context): ClientAddressSource => {
+  const fail = (message: string) => {
+    context.issues.push({ code: 'custom', message, input: value });
+    return z.NEVER;
+  };
+  const [name = '', hops, ...rest] = value.split(':');
+  if (name === 'x-forwarded-for') {
+    if (hops === undefined) return fail('say how many entries from the right, e.g. "x-forwarded-for:1" (the one the edge appends)');
+    const hopsFromRight = Number(hops);
+    if (rest.length > 0 || !/^\d+$/.test(hops) || !Number.isSafeInteger(hopsFromRight) || hopsFromRight < 1) {
+      return fail(`"${value}": the count after "x-forwarded-for:" must be a positive integer (1 is the right-most entry)`);
+    }
+    return { kind: 'x-forwarded-for', hopsFromRight };
+  }
+  if (hops !== undefined || !headerNamePattern.test(name)) {
+    return fail(`"${value}" is neither "x-forwarded-for:<entries from the right>" nor a header name like cf-connecting-ip`);
+  }
+  return { kind: 'header', name };
+});
+
+export function loadClientAddressConfig(env: Env = process.env): ClientAddressConfig {
+  const raw = present(env.CLIENT_ADDRESS_SOURCE) ?? clientAddressSourceDefault;
+  return { source: parseWith('CLIENT_ADDRESS_SOURCE', clientAddressSourceSchema, raw.toLowerCase()) };
+}
+
 export interface UploadConfig {
   /** SHA-256 hex digests of the accepted API keys (the keys themselves are never configured). */
   apiKeyHashes: string[];
@@ -353,4 +399,5 @@ export const databaseConfig = cached(loadDatabaseConfig);
 export const spacesConfig = cached(loadSpacesConfig);
 export const corsConfig = cached(loadCorsConfig);
 export const uploadConfig = cached(loadUploadConfig);
+export const clientAddressConfig = cached(loadClientAddressConfig);
 export const processingConfig = cached(loadProcessingConfig);

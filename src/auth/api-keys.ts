@@ -3,8 +3,9 @@
 //   node -e "const k=require('crypto').randomBytes(32).toString('base64url');console.log(k, require('crypto').createHash('sha256').update(k).digest('hex'))"
 // (give the client the first value, put the second in API_KEYS).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { UploadConfig } from '../config.js';
+import { clientAddressConfig, type ClientAddressSource, type UploadConfig } from '../config.js';
 import { ApiError } from '../errors.js';
+import { clientAddress } from './client-address.js';
 
 export type Caller = { kind: 'key'; keyHash: string } | { kind: 'anonymous' };
 
@@ -45,12 +46,10 @@ export function authenticate(headers: Record<string, string>, config: UploadConf
 
 /**
  * The identity limits are counted against: the key (a prefix of its hash is plenty to tell keys
- * apart and never reveals the key), else the client IP. `x-forwarded-for` carries the client IP on
- * DigitalOcean (PLATFORM-FACTS "Web functions"); its first entry is the original client.
+ * apart and never reveals the key), else the client's address from the configured source
+ * (CLIENT_ADDRESS_SOURCE, ./client-address.ts) — never an entry the client could write itself.
  */
-export function clientId(caller: Caller, headers: Record<string, string>): string {
+export function clientId(caller: Caller, headers: Record<string, string>, source: ClientAddressSource = clientAddressConfig().source): string {
   if (caller.kind === 'key') return `key:${caller.keyHash.slice(0, 16)}`;
-  const forwarded = headers['x-forwarded-for']?.split(',')[0]?.trim();
-  const ip = forwarded || headers['x-real-ip']?.trim() || 'unknown';
-  return `ip:${ip.slice(0, 64)}`;
+  return `ip:${clientAddress(headers, source)}`;
 }

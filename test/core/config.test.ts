@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  clientAddressSourceDefault,
   ConfigError,
+  loadClientAddressConfig,
   loadCorsConfig,
   loadDatabaseConfig,
   loadProcessingConfig,
@@ -111,5 +113,29 @@ describe('cors config', () => {
     ]);
     expect(() => loadCorsConfig({ ALLOWED_ORIGINS: 'https://example.com/path' })).toThrow(/^ALLOWED_ORIGINS is invalid/);
     expect(loadCorsConfig({}).allowedOrigins).toEqual([]);
+  });
+});
+
+describe('client address config', () => {
+  it('defaults to the right-most X-Forwarded-For entry, also for an empty value', () => {
+    expect(clientAddressSourceDefault).toBe('x-forwarded-for:1');
+    expect(loadClientAddressConfig({}).source).toEqual({ kind: 'x-forwarded-for', hopsFromRight: 1 });
+    expect(loadClientAddressConfig({ CLIENT_ADDRESS_SOURCE: ' ' }).source).toEqual({ kind: 'x-forwarded-for', hopsFromRight: 1 });
+  });
+
+  it('reads hops from the right, or a header name (lower-cased, as the platform passes headers)', () => {
+    expect(loadClientAddressConfig({ CLIENT_ADDRESS_SOURCE: 'X-Forwarded-For:2' }).source).toEqual({ kind: 'x-forwarded-for', hopsFromRight: 2 });
+    expect(loadClientAddressConfig({ CLIENT_ADDRESS_SOURCE: 'CF-Connecting-IP' }).source).toEqual({ kind: 'header', name: 'cf-connecting-ip' });
+  });
+
+  it.each(['x-forwarded-for', 'x-forwarded-for:0', 'x-forwarded-for:-1', 'x-forwarded-for:1.5', 'x-forwarded-for:1:2', 'x-real-ip:1', 'cf connecting ip'])(
+    'rejects %j with a message naming the variable',
+    (value) => {
+      expect(() => loadClientAddressConfig({ CLIENT_ADDRESS_SOURCE: value })).toThrow(/^CLIENT_ADDRESS_SOURCE is invalid: /);
+    },
+  );
+
+  it('says how to fix a bare x-forwarded-for', () => {
+    expect(() => loadClientAddressConfig({ CLIENT_ADDRESS_SOURCE: 'x-forwarded-for' })).toThrow(/x-forwarded-for:1/);
   });
 });

@@ -67,10 +67,13 @@ export function uploadServicesFor(core: CoreServices, env: Record<string, string
 }
 
 let clientCounter = 0;
-/** Headers of a new client IP, so the per-client limits of one test do not touch another. */
+/**
+ * Headers of a new client IP, so the per-client limits of one test do not touch another: an entry
+ * the client wrote itself, then the address the edge appended (the one that counts).
+ */
 export function freshClient(): Record<string, string> {
   clientCounter += 1;
-  return { 'x-forwarded-for': `10.0.${Math.floor(clientCounter / 250)}.${clientCounter % 250}, 172.16.0.1` };
+  return { 'x-forwarded-for': `172.16.0.1, 10.0.${Math.floor(clientCounter / 250)}.${clientCounter % 250}` };
 }
 
 /** The ApiError a promise rejects with (fails the test when it resolves or rejects otherwise). */
