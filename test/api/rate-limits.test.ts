@@ -1,5 +1,9 @@
 // Per-client limits, enforced in Postgres: uploads per hour and bytes per day. Past either, `create`
 // answers 429 RATE_LIMITED with a Retry-After a client can wait out, and no job is created.
+// Anonymous callers are counted by an address they cannot write themselves (CLIENT_ADDRESS_SOURCE):
+// the local platform, like DigitalOcean's edge, appends the socket's address to X-Forwarded-For,
+// and each test client sends from its own loopback address (127.0.0.0/8 all reach the platform).
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type postgres from 'postgres';
 import { createClient, SluiceApiError, uploadFile, type CreateRequest } from '../../src/client/index.js';
@@ -19,7 +23,7 @@ let sql: postgres.Sql;
 beforeAll(async () => {
   platform = await startTestPlatform({
     env: {
-      ALLOW_ANONYMOUS_UPLOADS: 'false',
+      ALLOW_ANONYMOUS_UPLOADS: 'true',
       API_KEYS: Object.values(keys).map(sha256Hex).join(','),
       UPLOADS_PER_HOUR: String(uploadsPerHour),
       BYTES_PER_DAY: String(bytesPerDay),
@@ -43,6 +47,43 @@ async function rateLimited(promise: Promise<unknown>): Promise<SluiceApiError> {
 }
 
 const small: CreateRequest = { filename: 'a.txt', size: 10, contentType: 'text/plain' };
+
+interface Answer {
+  status: number;
+  code: string | undefined;
+}
+
+/**
+ * An anonymous `create` sent from the socket address `from` (a loopback address of its own), with
+ * whatever headers a client chooses to write.
+ */
+function createFrom(target: Platform, from: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const url = new URL(`${target.apiBase}/presign/create`);
+  const body = JSON.stringify(small);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      url,
+      { method: 'POST', localAddress: from, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } };
+          resolve({ status: response.statusCode ?? 0, code: json.error?.code });
+        });
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+async function clientIdsOfJobs(db: postgres.Sql, clientIds: string[]): Promise<Record<string, number>> {
+  const rows = await db<{ client_id: string; count: number }[]>`
+    SELECT client_id, count(*)::int AS count FROM jobs WHERE client_id IN ${db(clientIds)} GROUP BY client_id`;
+  return Object.fromEntries(rows.map((row) => [row.client_id, row.count]));
+}
 
 describe('rate limits', () => {
   it('uploads per hour: the next create is 429 with Retry-After, and creates nothing', async () => {
@@ -86,5 +127,28 @@ describe('rate limits', () => {
     expect(await jobCount(sql)).toBe(before);
     // What is left of the quota can still be used.
     await client.create({ ...small, size: bytesPerDay - 60_000 });
+  });
+});
+
+describe('anonymous clients are counted by the address the edge saw', () => {
+  it('rotating a client-written X-Forwarded-For does not reset the hourly count', async () => {
+    const from = '127.0.0.2';
+    for (let i = 1; i <= uploadsPerHour; i++) {
+      expect(await createFrom(platform, from, { 'x-forwarded-for': `203.0.113.${i}` })).toEqual({ status: 201, code: undefined });
+    }
+    expect(await createFrom(platform, from, { 'x-forwarded-for': '203.0.113.99' })).toEqual({ status: 429, code: 'RATE_LIMITED' });
+    expect(await createFrom(platform, from, {})).toEqual({ status: 429, code: 'RATE_LIMITED' });
+    // Every job was recorded against the socket's address, none against a written one.
+    expect(await clientIdsOfJobs(sql, [`ip:${from}`, 'ip:203.0.113.1'])).toEqual({ [`ip:${from}`]: uploadsPerHour });
+  });
+
+  it("writing a victim's address in X-Forwarded-For spends the writer's allowance, not the victim's", async () => {
+    const victim = '127.0.0.3';
+    const writer = '127.0.0.4';
+    for (let i = 0; i < uploadsPerHour; i++) {
+      expect(await createFrom(platform, writer, { 'x-forwarded-for': victim })).toEqual({ status: 201, code: undefined });
+    }
+    expect(await createFrom(platform, writer, { 'x-forwarded-for': victim })).toEqual({ status: 429, code: 'RATE_LIMITED' });
+    expect(await createFrom(platform, victim)).toEqual({ status: 201, code: undefined });
   });
 });
