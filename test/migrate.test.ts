@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/db/migrate.js';
+import { migrate, type MigrateOptions } from '../src/db/migrate.js';
 import { startLocalPostgres, type LocalPostgres } from '../src/local/postgres.js';
 
 let workDir: string;
@@ -16,7 +16,7 @@ let databaseCount = 0;
 beforeAll(async () => {
   workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-migrate-test-'));
   server = await startLocalPostgres({ dataDir: path.join(workDir, 'pg'), persistent: false });
-  admin = postgres(server.url, { max: 1, onnotice: () => undefined });
+  admin = postgres(server.url, { max: 1, ssl: tls(), onnotice: () => undefined });
 });
 
 afterAll(async () => {
@@ -24,6 +24,16 @@ afterAll(async () => {
   await server.stop();
   await fs.rm(workDir, { recursive: true, force: true });
 });
+
+/** The server takes verified TLS only. */
+function tls(): { ca: string; rejectUnauthorized: true } {
+  return { ca: server.caCert, rejectUnauthorized: true };
+}
+
+/** migrate() as the platform calls it, with the server's CA. */
+function run(url: string, options: Omit<MigrateOptions, 'caCert'> = {}): Promise<string[]> {
+  return migrate(url, { ...options, caCert: server.caCert });
+}
 
 /** An empty database of its own for each test. */
 async function freshDatabase(): Promise<string> {
@@ -42,7 +52,7 @@ async function migrationsDir(files: Record<string, string>): Promise<string> {
 }
 
 async function query<T extends object>(url: string, run: (sql: postgres.Sql) => Promise<T[]>): Promise<T[]> {
-  const sql = postgres(url, { max: 1 });
+  const sql = postgres(url, { max: 1, ssl: tls() });
   try {
     return await run(sql);
   } finally {
@@ -61,12 +71,12 @@ describe('migrate', () => {
       'README.md': 'not a migration',
     });
 
-    expect(await migrate(url, { directory })).toEqual(['0001_a', '0002_b', '0010_seed']);
-    expect(await migrate(url, { directory })).toEqual([]);
+    expect(await run(url, { directory })).toEqual(['0001_a', '0002_b', '0010_seed']);
+    expect(await run(url, { directory })).toEqual([]);
     expect(await query(url, (sql) => sql`select note from b`)).toEqual([{ note: 'seeded' }]);
 
     await fs.writeFile(path.join(directory, '0011_more.sql'), "insert into b (a_id, note) values (1, 'later');");
-    expect(await migrate(url, { directory })).toEqual(['0011_more']);
+    expect(await run(url, { directory })).toEqual(['0011_more']);
     const recorded = await query(url, (sql) => sql<{ name: string; applied: boolean }[]>`select name, applied_at <= now() as applied from schema_migrations order by name`);
     expect(recorded).toEqual(['0001_a', '0002_b', '0010_seed', '0011_more'].map((name) => ({ name, applied: true })));
   });
@@ -78,12 +88,12 @@ describe('migrate', () => {
       '0002_broken.sql': 'create table half (id int);\nselect no_such_function();',
     });
 
-    await expect(migrate(url, { directory })).rejects.toThrow(/no_such_function/);
+    await expect(run(url, { directory })).rejects.toThrow(/no_such_function/);
     expect(await query(url, (sql) => sql`select name from schema_migrations`)).toEqual([{ name: '0001_ok' }]);
     expect(await query(url, (sql) => sql`select to_regclass('half') as half`)).toEqual([{ half: null }]);
 
     await fs.writeFile(path.join(directory, '0002_broken.sql'), 'create table half (id int);');
-    expect(await migrate(url, { directory })).toEqual(['0002_broken']);
+    expect(await run(url, { directory })).toEqual(['0002_broken']);
   });
 
   it('applies each file exactly once when two callers race', async () => {
@@ -96,25 +106,25 @@ describe('migrate', () => {
       '0003_log.sql': "create table third (id int); insert into runs values ('0003');",
     });
 
-    const [first, second] = await Promise.all([migrate(url, { directory }), migrate(url, { directory })]);
+    const [first, second] = await Promise.all([run(url, { directory }), run(url, { directory })]);
     expect([...first, ...second].sort()).toEqual(['0001_slow', '0002_log', '0003_log']);
     expect(await query(url, (sql) => sql`select file from runs order by file`)).toEqual([{ file: '0002' }, { file: '0003' }]);
   });
 
   it('refuses misnamed or duplicate-numbered files before touching the database', async () => {
     const url = await freshDatabase();
-    await expect(migrate(url, { directory: await migrationsDir({ '1_short.sql': 'select 1;' }) })).rejects.toThrow(/1_short\.sql.*NNNN_name\.sql/);
+    await expect(run(url, { directory: await migrationsDir({ '1_short.sql': 'select 1;' }) })).rejects.toThrow(/1_short\.sql.*NNNN_name\.sql/);
     await expect(
-      migrate(url, { directory: await migrationsDir({ '0001_a.sql': 'select 1;', '0001_b.sql': 'select 1;' }) }),
+      run(url, { directory: await migrationsDir({ '0001_a.sql': 'select 1;', '0001_b.sql': 'select 1;' }) }),
     ).rejects.toThrow(/share the number 1/);
     expect(await query(url, (sql) => sql`select to_regclass('schema_migrations') as t`)).toEqual([{ t: null }]);
   });
 
   it("applies the project's own migrations to an empty database, then nothing", async () => {
     const url = await freshDatabase();
-    const applied = await migrate(url);
+    const applied = await run(url);
     expect(applied.length).toBeGreaterThan(0);
     expect(applied[0]).toMatch(/^0001_/);
-    expect(await migrate(url)).toEqual([]);
+    expect(await run(url)).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
 // platform's shutdown; it also has no start timeout, no stale-server handling and writes the
 // password to a world-readable temp file.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -18,10 +18,26 @@ import postgres from 'postgres';
 import * as z from 'zod';
 
 export interface LocalPostgres {
-  /** postgres://postgres:<password>@127.0.0.1:<port>/sluice */
+  /**
+   * postgres://postgres:<password>@127.0.0.1:<port>/sluice?sslmode=verify-full. The server takes
+   * TLS connections only, so a client needs `caCert` (createSql: DatabaseConfig.caCert).
+   */
   url: string;
+  /** PEM of the private CA that signed the server's certificate (what DATABASE_CA_CERT holds). */
+  caCert: string;
+  /** The certificate files in the data dir, for a PgBouncer put in front of this server. */
+  tlsFiles: TlsFiles;
   /** Stops the server (idempotent); removes the data dir unless persistent. */
   stop(): Promise<void>;
+}
+
+export interface TlsFiles {
+  /** The CA's certificate. Its key is not kept: nothing can sign another certificate for this server. */
+  caCert: string;
+  /** For 127.0.0.1 and localhost. */
+  serverCert: string;
+  /** Mode 0600, owned by the server's OS user: Postgres refuses a key others can read. */
+  serverKey: string;
 }
 
 export interface LocalPostgresOptions {
@@ -48,6 +64,21 @@ const pollIntervalMs = 10;
 const freePortAttempts = 3;
 const stderrTailLines = 40;
 
+// TLS material, kept in the data dir so a persistent cluster keeps its CA: a client given the CA
+// once (a .env, a psql sslrootcert) keeps working across restarts.
+const tlsDirName = 'sluice-tls';
+// Our own pg_hba.conf (passed as hba_file), rewritten at every start so data dirs made before a
+// rule changed get it too; initdb's own pg_hba.conf is left unused.
+const hbaFileName = 'sluice-pg_hba.conf';
+// Long enough that a dev data dir never sees it expire in practice; a set near its end is renewed.
+const certificateValidityDays = 3650;
+const certificateRenewBeforeMs = 30 * 24 * 60 * 60 * 1000;
+// Node checks a server reached by IP literal against the name "localhost": postgres.js sends no
+// SNI for an IP and tls.connect then falls back to that name. Both names are in the certificate,
+// so the check passes for 127.0.0.1 and localhost and for nothing else.
+const serverHost = '127.0.0.1';
+const serverDnsName = 'localhost';
+
 const binariesSchema = z.object({ postgres: z.string(), initdb: z.string() });
 
 interface OsUser {
@@ -64,13 +95,15 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
 
   await handleStaleServer(dataDir, log);
   const password = await ensureCluster({ dataDir, binaries, user, log });
+  const tls = await ensureTls(dataDir, user, log);
+  const hbaFile = await writeHbaFile(dataDir, user);
 
   const fixedPort = options.port !== undefined && options.port !== 0 ? options.port : undefined;
   let server: RunningServer | undefined;
   for (let attempt = 1; server === undefined; attempt += 1) {
     const port = fixedPort ?? (await findFreePort());
     try {
-      server = await startServer({ binaries, dataDir, port, user, persistent, log });
+      server = await startServer({ binaries, dataDir, port, user, persistent, tls: tls.files, hbaFile, log });
     } catch (error) {
       // A free port picked by us can be taken before Postgres binds it; try another.
       const portTaken = error instanceof PortInUseError;
@@ -90,16 +123,22 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
 
   try {
     const adminUrl = connectionUrl(password, running.port, 'postgres');
-    await ensureDatabase(adminUrl, databaseName);
+    await ensureDatabase(adminUrl, tls.caCert, databaseName);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: connectionUrl(password, running.port, databaseName), stop };
+  return { url: connectionUrl(password, running.port, databaseName), caCert: tls.caCert, tlsFiles: tls.files, stop };
 }
 
+/**
+ * `sslmode=verify-full` says what a client must do (check the CA and the host name). postgres.js
+ * verifies against the system's roots for it, which lack our private CA, so a client that forgets
+ * the CA fails here instead of connecting unverified. createSql's explicit
+ * `ssl: {ca, rejectUnauthorized: true}` takes precedence over it.
+ */
 function connectionUrl(password: string, port: number, database: string): string {
-  return `postgres://${superuserName}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  return `postgres://${superuserName}:${encodeURIComponent(password)}@${serverHost}:${port}/${database}?sslmode=verify-full`;
 }
 
 async function loadBinaries(): Promise<z.infer<typeof binariesSchema>> {
@@ -279,6 +318,158 @@ async function ensureCluster(o: {
 }
 
 /**
+ * The data dir's CA and server certificate: reused while they fit together and stay valid for
+ * another month, made afresh otherwise (a new data dir, one from before TLS, an expiring set).
+ */
+async function ensureTls(
+  dataDir: string,
+  user: OsUser | undefined,
+  log: (line: string) => void,
+): Promise<{ files: TlsFiles; caCert: string }> {
+  const dir = path.join(dataDir, tlsDirName);
+  const files = tlsFilesIn(dir);
+  const reusable = await reusableCaCert(files);
+  if (reusable !== undefined) return { files, caCert: reusable };
+
+  const replacing = await exists(dir);
+  const startedAt = performance.now();
+  await generateTls(dir, user);
+  const what = replacing ? 'replaced unusable TLS certificates (clients need the new CA)' : 'made a private CA and a TLS certificate';
+  log(`postgres: ${what} for ${serverHost} and ${serverDnsName} in ${dir} (${Math.round(performance.now() - startedAt)} ms)`);
+  return { files, caCert: await fs.readFile(files.caCert, 'utf8') };
+}
+
+function tlsFilesIn(dir: string): TlsFiles {
+  return { caCert: path.join(dir, 'ca.crt'), serverCert: path.join(dir, 'server.crt'), serverKey: path.join(dir, 'server.key') };
+}
+
+/** The CA's PEM when the set on disk can serve again; undefined when it must be made afresh. */
+async function reusableCaCert(files: TlsFiles): Promise<string | undefined> {
+  let pems: [string, string, string];
+  try {
+    pems = await Promise.all([
+      fs.readFile(files.caCert, 'utf8'),
+      fs.readFile(files.serverCert, 'utf8'),
+      fs.readFile(files.serverKey, 'utf8'),
+    ]);
+  } catch (error) {
+    if (isErrnoCode(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  const [caPem, serverPem, keyPem] = pems;
+  try {
+    const ca = new X509Certificate(caPem);
+    const server = new X509Certificate(serverPem);
+    const renewAt = Date.now() + certificateRenewBeforeMs;
+    const valid =
+      Date.parse(ca.validTo) > renewAt &&
+      Date.parse(server.validTo) > renewAt &&
+      server.checkIssued(ca) &&
+      server.verify(ca.publicKey) &&
+      server.checkPrivateKey(createPrivateKey(keyPem)) &&
+      server.checkIP(serverHost) !== undefined &&
+      server.checkHost(serverDnsName) !== undefined;
+    return valid ? caPem : undefined;
+  } catch {
+    // Unparseable files: replace them like any other unusable set.
+    return undefined;
+  }
+}
+
+async function generateTls(dir: string, user: OsUser | undefined): Promise<void> {
+  await checkOpenssl();
+  // Built beside its final place and renamed into it, so an interrupted start leaves no half set.
+  const staging = `${dir}.partial`;
+  await fs.rm(staging, { recursive: true, force: true });
+  await fs.mkdir(staging, { mode: 0o700 });
+  const files = tlsFilesIn(staging);
+  const caKey = path.join(staging, 'ca.key');
+  const request = path.join(staging, 'server.csr');
+  const config = path.join(staging, 'openssl.cnf');
+  await fs.writeFile(config, opensslConfig(), { mode: 0o600 });
+  const days = String(certificateValidityDays);
+  // P-256 keys: made in milliseconds (RSA keys take far longer), and Postgres, PgBouncer and Node
+  // all take them. -nodes: the server reads its key unattended.
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-config', config];
+  await openssl(['req', '-x509', '-new', ...newKey, '-extensions', 'ca', '-days', days, '-subj', '/CN=Sluice local Postgres CA', '-keyout', caKey, '-out', files.caCert], staging);
+  await openssl(['req', '-new', ...newKey, '-subj', `/CN=${serverDnsName}`, '-keyout', files.serverKey, '-out', request], staging);
+  await openssl(
+    [
+      'x509', '-req', '-in', request, '-CA', files.caCert, '-CAkey', caKey, '-sha256', '-days', days,
+      // Explicit random serial: older openssl versions need one, and two sets never share one.
+      '-set_serial', `0x${randomBytes(16).toString('hex')}`,
+      '-extfile', config, '-extensions', 'server', '-out', files.serverCert,
+    ],
+    staging,
+  );
+  await Promise.all([caKey, request, config].map((file) => fs.rm(file)));
+  await fs.chmod(files.serverKey, 0o600);
+  await Promise.all([fs.chmod(files.caCert, 0o644), fs.chmod(files.serverCert, 0o644)]);
+  if (user) {
+    for (const file of [staging, files.caCert, files.serverCert, files.serverKey]) await fs.chown(file, user.uid, user.gid);
+  }
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.rename(staging, dir);
+}
+
+function opensslConfig(): string {
+  return [
+    '[req]',
+    'distinguished_name = dn',
+    'prompt = no',
+    '[dn]',
+    '[ca]',
+    'basicConstraints = critical, CA:true, pathlen:0',
+    'keyUsage = critical, keyCertSign, cRLSign',
+    'subjectKeyIdentifier = hash',
+    '[server]',
+    'basicConstraints = critical, CA:false',
+    'keyUsage = critical, digitalSignature, keyEncipherment',
+    'extendedKeyUsage = serverAuth',
+    `subjectAltName = IP:${serverHost}, DNS:${serverDnsName}`,
+    'subjectKeyIdentifier = hash',
+    'authorityKeyIdentifier = keyid',
+    '',
+  ].join('\n');
+}
+
+async function checkOpenssl(): Promise<void> {
+  try {
+    await execFileAsync('openssl', ['version']);
+  } catch (error) {
+    if (isErrnoCode(error, 'ENOENT')) {
+      throw new Error(
+        'The openssl command is not installed. The local Postgres serves TLS like Managed PostgreSQL and makes its certificates with openssl (once per data dir): apt-get install -y openssl',
+        { cause: error },
+      );
+    }
+    throw new Error(`openssl version failed: ${String(error)}`, { cause: error });
+  }
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  try {
+    await execFileAsync('openssl', args, { cwd });
+  } catch (error) {
+    const stderr = error instanceof Error && 'stderr' in error ? String(error.stderr).trim() : String(error);
+    throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed: ${stderr}`, { cause: error });
+  }
+}
+
+/** TLS only, as on Managed PostgreSQL: a plain connection matches no line and is refused. */
+async function writeHbaFile(dataDir: string, user: OsUser | undefined): Promise<string> {
+  const file = path.join(dataDir, hbaFileName);
+  const rules = [
+    '# Written by Sluice at every start (src/local/postgres.ts): edits here are overwritten.',
+    `hostssl all all ${serverHost}/32 scram-sha-256`,
+    '',
+  ].join('\n');
+  await fs.writeFile(file, rules, { mode: 0o600 });
+  if (user) await fs.chown(file, user.uid, user.gid);
+  return file;
+}
+
+/**
  * The server's OS user must be able to reach the data dir. Open up its parent (ours: `.data` or
  * a mkdtemp folder, which is 0700) and check the ancestors above it (PLATFORM-FACTS).
  */
@@ -314,6 +505,8 @@ async function startServer(o: {
   port: number;
   user: OsUser | undefined;
   persistent: boolean;
+  tls: TlsFiles;
+  hbaFile: string;
   log: (line: string) => void;
 }): Promise<RunningServer> {
   const startedAt = performance.now();
@@ -322,6 +515,11 @@ async function startServer(o: {
     'listen_addresses=127.0.0.1',
     'unix_socket_directories=',
     'lc_messages=C',
+    // TLS as on Managed PostgreSQL; the hba file refuses connections without it.
+    'ssl=on',
+    `ssl_cert_file=${o.tls.serverCert}`,
+    `ssl_key_file=${o.tls.serverKey}`,
+    `hba_file=${o.hbaFile}`,
     // Throwaway test clusters need no durability; dev data keeps the safe defaults.
     ...(o.persistent ? [] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off']),
   ];
@@ -409,8 +607,8 @@ function forwardServerLog(child: ChildProcess, tail: string[], log: (line: strin
   child.stderr?.on('data', onData);
 }
 
-async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+async function ensureDatabase(adminUrl: string, caCert: string, name: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, ssl: { ca: caCert, rejectUnauthorized: true }, onnotice: () => undefined });
   try {
     const found = await sql`select 1 from pg_database where datname = ${name}`;
     if (found.length === 0) await sql`create database ${sql(name)}`;

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
+import { loadDatabaseConfig } from '../../src/config.js';
 import type { Platform } from '../../src/local/platform.js';
 import { expect } from 'vitest';
 import type { FetchLike, JobView } from '../../src/client/index.js';
@@ -111,8 +112,10 @@ export async function deleteObject(s3: S3Client, bucket: string, key: string): P
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
-export function databaseFor(platform: Pick<Platform, 'databaseUrl'>): postgres.Sql {
-  return postgres(platform.databaseUrl, { max: 2, onnotice: () => undefined });
+/** The functions' own database settings (DATABASE_URL, DATABASE_CA_CERT): the local Postgres takes verified TLS only. */
+export function databaseFor(platform: Pick<Platform, 'env'>): postgres.Sql {
+  const { url, caCert } = loadDatabaseConfig(platform.env);
+  return postgres(url, { max: 2, ...(caCert === undefined ? {} : { ssl: { ca: caCert, rejectUnauthorized: true } }), onnotice: () => undefined });
 }
 
 export interface JobRow {

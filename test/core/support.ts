@@ -25,8 +25,9 @@ export interface CoreServices {
 export async function startCoreServices(options: { spaces?: boolean } = {}): Promise<CoreServices> {
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-core-'));
   const postgres = await startLocalPostgres({ dataDir: path.join(workDir, 'pg'), persistent: false });
-  await migrate(postgres.url);
-  const db = createSql({ url: postgres.url, caCert: undefined }, { max: 4 });
+  // The server takes verified TLS only, as Managed PostgreSQL does.
+  await migrate(postgres.url, { caCert: postgres.caCert });
+  const db = createSql({ url: postgres.url, caCert: postgres.caCert }, { max: 4 });
   const spaces = options.spaces
     ? await startLocalSpaces({ directory: path.join(workDir, 's3'), bucket: 'sluice-core', allowedOrigins: [] })
     : undefined;

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, uploadFile, type SluiceClient } from '../../src/client/index.js';
+import { loadDatabaseConfig } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/client.js';
 import { findJob, listJobEvents, type JobEventRow, type JobRow } from '../../src/db/jobs.js';
 import { createStorage, type Storage } from '../../src/storage/spaces.js';
@@ -60,7 +61,9 @@ export interface ProcessingPlatform {
 
 export async function startProcessingPlatform(env: Record<string, string> = {}): Promise<ProcessingPlatform> {
   const platform = await startTestPlatform({ env });
-  const db = createSql({ url: platform.databaseUrl, caCert: undefined }, { max: 3 });
+  // The functions' own database settings (DATABASE_URL, DATABASE_CA_CERT): the local Postgres
+  // takes verified TLS only.
+  const db = createSql(loadDatabaseConfig(platform.env), { max: 3 });
   const storage = createStorage({ ...platform.spaces, forcePathStyle: true });
   const client = createClient({ apiBase: platform.apiBase });
   const variantDirs: string[] = [];
