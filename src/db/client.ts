@@ -20,11 +20,11 @@ const int8AsNumber = {
 };
 
 export function createSql(config: DatabaseConfig, options: { max?: number } = {}) {
-  const port = Number(new URL(config.url).port || 5432);
-  return postgres(config.url, {
+  const { url, pooled } = transactionPool(config.url);
+  return postgres(url, {
     max: options.max ?? 1,
     // PgBouncer in transaction mode cannot keep prepared statements across transactions.
-    prepare: port !== pgBouncerPort,
+    prepare: !pooled,
     // Verified TLS with the cluster's CA; `ssl: 'require'` alone would not verify the server.
     ...(config.caCert === undefined ? {} : { ssl: { ca: config.caCert, rejectUnauthorized: true } }),
     connect_timeout: databaseConnectTimeoutSeconds,
@@ -35,6 +35,21 @@ export function createSql(config: DatabaseConfig, options: { max?: number } = {}
     types: { int8: int8AsNumber },
     onnotice: () => undefined,
   });
+}
+
+/**
+ * Whether the URL is a PgBouncer pool in transaction mode: DigitalOcean's pool port, or
+ * `pgbouncer=true` for a pool on another port (a local PgBouncer in the tests). The marker is ours,
+ * not the server's: it is taken out, as postgres.js would send it on as a startup parameter, which
+ * PgBouncer and Postgres refuse.
+ */
+function transactionPool(rawUrl: string): { url: string; pooled: boolean } {
+  const url = new URL(rawUrl);
+  const onPoolPort = Number(url.port || 5432) === pgBouncerPort;
+  if (!url.searchParams.has('pgbouncer')) return { url: rawUrl, pooled: onPoolPort };
+  const marked = url.searchParams.get('pgbouncer') === 'true';
+  url.searchParams.delete('pgbouncer');
+  return { url: url.toString(), pooled: onPoolPort || marked };
 }
 
 export type Sql = ReturnType<typeof createSql>;

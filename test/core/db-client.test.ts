@@ -15,7 +15,16 @@ describe('createSql', () => {
     expect(pool.options.max).toBe(1);
   });
 
-  it('prepares statements on a direct connection, and leaves TLS off without a CA (local Postgres)', () => {
+  it('treats pgbouncer=true as a transaction pool on any port, and keeps the marker from the server', () => {
+    const pool = createSql({ url: 'postgresql://u:p@127.0.0.1:6432/sluice?sslmode=verify-full&pgbouncer=true', caCert: pem });
+    expect(pool.options.prepare).toBe(false);
+    expect(pool.options.port).toEqual([6432]);
+    // postgres.js sends unknown URL parameters as startup parameters, which PgBouncer refuses.
+    expect(pool.options.connection).not.toHaveProperty('pgbouncer');
+    expect(pool.options.ssl).toEqual({ ca: pem, rejectUnauthorized: true });
+  });
+
+  it('prepares statements on a direct connection, and leaves TLS off without a CA', () => {
     const direct = createSql({ url: 'postgresql://u:p@127.0.0.1:5432/sluice', caCert: undefined });
     expect(direct.options.prepare).toBe(true);
     expect(direct.options.ssl).toBe(false);
