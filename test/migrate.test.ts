@@ -1,11 +1,13 @@
 // The migration runner: numeric order, each file once and atomically, safe when two callers
-// race (two deploys, or the dev platform and a test).
+// race (two deploys, or the dev platform and a test). And the project's migrations themselves:
+// nothing in them may break the code still running during a deploy (docs/migrations.md).
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, type MigrateOptions } from '../src/db/migrate.js';
+import { defaultMigrationsDirectory, migrate, type MigrateOptions } from '../src/db/migrate.js';
 import { startLocalPostgres, type LocalPostgres } from '../src/local/postgres.js';
 
 let workDir: string;
@@ -126,5 +128,102 @@ describe('migrate', () => {
     expect(applied.length).toBeGreaterThan(0);
     expect(applied[0]).toMatch(/^0001_/);
     expect(await run(url)).toEqual([]);
+  });
+});
+
+// ---- Expand/contract ------------------------------------------------------------------------
+// During a deploy the previous release keeps running (in-flight activations finish on their code,
+// warm containers serve until they are replaced), and the migrations run before the new code
+// ships. A migration must therefore leave the schema usable by the previous release. This check
+// looks for the statements that most often break that; it reads the SQL text, so it cannot see
+// everything (a tightened CHECK, a data rewrite), and docs/migrations.md says the rest.
+
+/** A file carrying this line has been reviewed as a contract step (a later release than the code change). */
+const contractMarker = /^--[ \t]*contract:[ \t]*\S/m;
+
+const destructiveRules: Array<{ name: string; matches: (statement: string) => boolean }> = [
+  // Every DROP except DROP NOT NULL, which only relaxes: a dropped index can take a unique key an
+  // ON CONFLICT relies on, a dropped default the value an old INSERT leaves out.
+  { name: 'DROP', matches: (statement) => /\bDROP\b(?!\s+NOT\s+NULL\b)/i.test(statement) },
+  { name: 'TRUNCATE', matches: (statement) => /\bTRUNCATE\b/i.test(statement) },
+  { name: 'RENAME', matches: (statement) => /\bRENAME\b/i.test(statement) },
+  { name: 'ALTER … TYPE', matches: (statement) => /\bALTER\s+(?:COLUMN\s+)?(?:"[^"]+"|\w+)\s+(?:SET\s+DATA\s+)?TYPE\b/i.test(statement) },
+  {
+    name: 'SET NOT NULL without a default',
+    matches: (statement) => /\bSET\s+NOT\s+NULL\b/i.test(statement) && !/\bSET\s+DEFAULT\b/i.test(statement),
+  },
+  {
+    // The previous release's INSERTs do not name the new column.
+    name: 'ADD COLUMN … NOT NULL without a default',
+    matches: (statement) => addedColumns(statement).some((column) => /\bNOT\s+NULL\b/i.test(column) && !/\b(DEFAULT|GENERATED)\b/i.test(column)),
+  },
+];
+
+/** The statements of a file, without comments and string literals (whose words are not SQL). */
+function statementsOf(source: string): string[] {
+  return source
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/'(?:[^']|'')*'/g, "''")
+    .split(';')
+    .map((statement) => statement.replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
+}
+
+/** `ADD [COLUMN] name type …` clauses, each up to the next comma (a comma inside a type ends it early). */
+function addedColumns(statement: string): string[] {
+  return [...statement.matchAll(/\bADD\s+(?!CONSTRAINT\b|CHECK\b|UNIQUE\b|PRIMARY\b|FOREIGN\b|EXCLUDE\b)[^,]*/gi)].map((match) => match[0]);
+}
+
+/** What the check finds in a file: `<rule>: <statement>` for each destructive statement, none if marked. */
+function destructiveStatements(source: string): string[] {
+  if (contractMarker.test(source)) return [];
+  return statementsOf(source).flatMap((statement) =>
+    destructiveRules.filter((rule) => rule.matches(statement)).map((rule) => `${rule.name}: ${statement}`),
+  );
+}
+
+describe('expand/contract', () => {
+  it('finds the destructive statements and passes additive ones, comments and string literals', () => {
+    const destructive = [
+      'DROP TABLE jobs;',
+      'ALTER TABLE jobs DROP COLUMN build_id;',
+      'ALTER TABLE jobs DROP build_id;',
+      'ALTER TABLE jobs ALTER COLUMN status DROP DEFAULT;',
+      'DROP INDEX jobs_queued_run_after;',
+      'TRUNCATE job_events;',
+      'ALTER TABLE jobs RENAME COLUMN build_id TO code_version;',
+      'ALTER TABLE jobs RENAME TO uploads;',
+      'ALTER TABLE jobs ALTER COLUMN size TYPE integer;',
+      'alter table jobs alter size set data type integer;',
+      'ALTER TABLE jobs ALTER COLUMN sha256 SET NOT NULL;',
+      'ALTER TABLE jobs ADD COLUMN priority integer NOT NULL;',
+      'ALTER TABLE jobs ADD COLUMN note text, ADD COLUMN priority integer NOT NULL;',
+    ];
+    for (const sql of destructive) expect(destructiveStatements(sql), sql).toHaveLength(1);
+
+    const additive = [
+      'ALTER TABLE jobs ADD COLUMN upload_checked_at timestamptz;',
+      'ALTER TABLE jobs ADD COLUMN priority integer NOT NULL DEFAULT 0;',
+      'ALTER TABLE jobs ALTER COLUMN priority SET DEFAULT 0, ALTER COLUMN priority SET NOT NULL;',
+      'ALTER TABLE jobs ALTER COLUMN sha256 DROP NOT NULL;',
+      'ALTER TABLE jobs ADD CONSTRAINT jobs_size_positive CHECK (size IS NOT NULL);',
+      'CREATE TABLE notes (id bigint NOT NULL, body text NOT NULL);\nCREATE INDEX notes_body ON notes (body);',
+      "-- Not DROP TABLE jobs: a comment.\n/* RENAME in a block comment */\nINSERT INTO notes (id, body) VALUES (1, 'drop table jobs; rename');",
+    ];
+    for (const sql of additive) expect(destructiveStatements(sql), sql).toEqual([]);
+
+    expect(destructiveStatements('-- contract: release 12 stopped reading build_id (release 11 is gone)\nALTER TABLE jobs DROP COLUMN build_id;')).toEqual([]);
+    // The marker needs a reason.
+    expect(destructiveStatements('-- contract:\nALTER TABLE jobs DROP COLUMN build_id;')).toHaveLength(1);
+  });
+
+  it("keeps the project's migrations additive unless a file is marked `-- contract: <reason>`", () => {
+    const files = readdirSync(defaultMigrationsDirectory).filter((file) => file.endsWith('.sql'));
+    expect(files.length).toBeGreaterThan(0);
+    const found = files.flatMap((file) =>
+      destructiveStatements(readFileSync(path.join(defaultMigrationsDirectory, file), 'utf8')).map((finding) => `${file}: ${finding}`),
+    );
+    expect(found, 'see docs/migrations.md: expand first, contract in a later release').toEqual([]);
   });
 });
