@@ -23,6 +23,14 @@ describe('web access', () => {
     }
   });
 
+  it('answers 400, not 500, to a path with a malformed percent-escape', async () => {
+    for (const url of [`${fixture.runtime.webBase}/web/echo/%E0%A4%A`, `${fixture.runtime.webBase}/web/%E0%A4`, `${fixture.runtime.apiHost}/api/v1/namespaces/_/actions/jobs/%ZZ`]) {
+      const response = await fetch(url);
+      expect(response.status, url).toBe(400);
+      expect(await response.json()).toEqual({ error: 'Illegal request-target: malformed percent-encoding in the path.', code: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    }
+  });
+
   it('answers OPTIONS itself and adds permissive CORS headers by default', async () => {
     const preflight = await fetch(`${fixture.runtime.webBase}/web/echo`, {
       method: 'OPTIONS',

@@ -423,7 +423,15 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
 
   async function route(request: IncomingMessage): Promise<HttpReply> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const segments = url.pathname.split('/').filter((segment) => segment !== '').map((segment) => decodeURIComponent(segment));
+    let segments: string[];
+    try {
+      segments = url.pathname.split('/').filter((segment) => segment !== '').map((segment) => decodeURIComponent(segment));
+    } catch {
+      // A malformed percent-escape (`%E0%A4%A`) is the client's error: pekko-http, the controller's
+      // HTTP server, refuses an incomplete escape with 400 before OpenWhisk routes it. Escapes that
+      // are complete but not UTF-8 get 400 too, which is stricter (it may decode them to U+FFFD).
+      return errorReply(400, 'Illegal request-target: malformed percent-encoding in the path.', transactionId());
+    }
     const [api, v1, kind, ...rest] = segments;
     if (api === 'api' && v1 === 'v1' && kind === 'web') return handleWeb(request, url, rest);
     if (api === 'api' && v1 === 'v1' && kind === 'namespaces') return handleRest(request, url, rest);
