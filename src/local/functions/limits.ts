@@ -1,4 +1,4 @@
-// Namespace-wide activation limits (PLATFORM-FACTS.md "Functions limits": 120 concurrent
+// Namespace-wide activation limits (DigitalOcean docs, Functions limits: 120 concurrent
 // activations and 600 invocations per minute per namespace). Past either, the invoke API and web
 // functions answer 429 with OpenWhisk's messages (apache/openwhisk http/ErrorResponse.scala).
 
@@ -34,4 +34,22 @@ export class NamespaceLimits {
   release(): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
   }
+}
+
+// Per-activation limits (DigitalOcean docs: Functions limits), with the messages apache/openwhisk
+// gives when one is passed (common/scala/.../http/ErrorResponse.scala `Messages`).
+
+/**
+ * Params and results: at most 1 MB each (DigitalOcean docs: Functions limits), counted as OpenWhisk
+ * does: bytes of the request body, and of the result as the action proxy serializes it (apache/openwhisk
+ * application.conf `whisk.activation.payload.max = 1 m`; PekkoContainerClient compares the
+ * response's Content-Length with it).
+ */
+export const maxPayloadBytes = 1024 * 1024;
+/** How much of an oversized result the record keeps (application.conf `whisk.activation.payload.truncation = 1 m`). */
+export const truncatedResultBytes = 1024 * 1024;
+
+/** `Messages.truncatedResponse(trunk, length, maxLength)`: the application error of an oversized result (ActivationResult.scala). */
+export function truncatedResultMessage(bytes: number, trunk: string): string {
+  return `The action produced a response that exceeded the allowed length: ${bytes} > ${maxPayloadBytes} bytes. The truncated response was: ${trunk}`;
 }

@@ -17,7 +17,7 @@ import * as z from 'zod';
 import { buildIdOf } from '../build.js';
 import { bundlePath, type FunctionSpec, type Project } from '../project.js';
 import { activationStatus, ActivationStore, newActivationId, type ActivationAnnotation, type ActivationOutcome, type ActivationRecord } from './activations.js';
-import { defaultMaxConcurrentActivations, defaultMaxInvocationsPerMinute, NamespaceLimits } from './limits.js';
+import { defaultMaxConcurrentActivations, defaultMaxInvocationsPerMinute, NamespaceLimits, truncatedResultMessage } from './limits.js';
 import { corsHeaders, defaultOptionsReply, delegatesCors, errorReply, resultToReply, WebRequestError, webParams, type HttpReply, type WebRequest } from './web.js';
 import { Worker, type FunctionBuild, type RunContext, type RunOutcome } from './worker.js';
 
@@ -123,6 +123,9 @@ function outcomeToResponse(outcome: RunOutcome, fn: FunctionSpec): { kind: Activ
     case 'result':
       // An `error` field in the result makes it an application error (ActivationResponse.processRunResponseContent).
       return { kind: 'error' in outcome.result ? 'applicationError' : 'success', result: outcome.result };
+    case 'resultTooLarge':
+      // An application error, not a developer one: the container stays warm (ActivationResult.scala).
+      return { kind: 'applicationError', result: { error: truncatedResultMessage(outcome.bytes, outcome.trunk) } };
     case 'developerError':
       return { kind: 'developerError', result: { error: outcome.message } };
     case 'timeout':
@@ -210,7 +213,7 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
         ...(providesApiKey(fn) ? { api_key: apiKey } : {}),
       };
       outcome = await worker.activate(params, context, fn.environment, fn.timeoutMs, (line) => logs.push(line));
-      if (outcome.kind === 'result' || outcome.kind === 'developerError') initMs = outcome.initMs;
+      if ('initMs' in outcome) initMs = outcome.initMs;
       // A worker of a replaced build, or one that failed, takes no further activations.
       if (worker.retired || builds.get(fn.qualifiedName) !== build || stopped) retire(worker);
     }

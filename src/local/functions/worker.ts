@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import * as z from 'zod';
 import type { FunctionSpec } from '../project.js';
+import { maxPayloadBytes, truncatedResultBytes, truncatedResultMessage } from './limits.js';
 import { activationEndSentinel } from './protocol.js';
 
 /** How long a new process may take to start listening before it counts as failed. */
@@ -35,10 +36,19 @@ export interface RunContext {
 
 export type RunOutcome =
   | { kind: 'result'; result: Record<string, unknown>; initMs: number | undefined }
+  /** The result serialized to more than the payload limit; `trunk` is its start. */
+  | { kind: 'resultTooLarge'; bytes: number; trunk: string; initMs: number | undefined }
   /** The proxy answered with an error status (failed init, synchronous throw, non-object result). */
   | { kind: 'developerError'; message: string; initMs: number | undefined }
   | { kind: 'timeout'; initializing: boolean }
   | { kind: 'crashed' };
+
+/** What the proxy answered. A body past the payload limit is not kept: only its size and its start. */
+interface ProxyResponse {
+  status: number;
+  body: unknown;
+  tooLarge?: { bytes: number; trunk: string };
+}
 
 const portMessageSchema = z.object({ port: z.number().int().positive() });
 const proxyErrorSchema = z.object({ error: z.unknown() });
@@ -170,11 +180,14 @@ export class Worker {
           value: { name: context.action_name, main: this.build.fn.main, code: this.build.code, binary: false, env: environment },
         });
         initMs = Date.now() - initStart;
+        // An oversized init answer is a developer error (ActivationResult.scala processInitResponseContent).
+        if (init.tooLarge) return { kind: 'developerError', message: truncatedResultMessage(init.tooLarge.bytes, init.tooLarge.trunk), initMs };
         if (init.status !== 200) return { kind: 'developerError', message: describeProxyError(init.body), initMs };
         this.initialized = true;
         initializing = false;
       }
       const run = await this.post('/run', { value: params, ...context });
+      if (run.tooLarge) return { kind: 'resultTooLarge', ...run.tooLarge, initMs };
       if (run.status !== 200) return { kind: 'developerError', message: describeProxyError(run.body), initMs };
       const result = resultSchema.safeParse(run.body);
       if (!result.success) return { kind: 'developerError', message: 'The action did not return a dictionary.', initMs };
@@ -182,11 +195,13 @@ export class Worker {
     };
     const outcome = await Promise.race([work().catch((): Promise<RunOutcome> => crashed), timedOut, crashed]);
     clearTimeout(timer);
-    if (outcome.kind === 'result' || outcome.kind === 'developerError') await this.drainLogs();
+    const answered = outcome.kind === 'result' || outcome.kind === 'resultTooLarge' || outcome.kind === 'developerError';
+    if (answered) await this.drainLogs();
     this.logSink = undefined;
     this.crashed = undefined;
-    // A container whose action failed to initialize or run (developer error) is not reused.
-    if (outcome.kind !== 'result') await this.kill();
+    // A container whose action failed to initialize or run (developer error) is not reused; an
+    // oversized result is an application error and keeps it (ActivationResult.scala).
+    if (outcome.kind !== 'result' && outcome.kind !== 'resultTooLarge') await this.kill();
     this.busy = false;
     this.lastUsedAt = Date.now();
     return outcome;
@@ -202,20 +217,33 @@ export class Worker {
   /**
    * One request to the proxy. node:http rather than fetch: fetch (undici) gives up on a response
    * whose headers take over 5 minutes, and `/run` answers only when the activation ends, which
-   * may be up to 15 minutes later (PLATFORM-FACTS "Functions limits"). The activation's own
+   * may be up to 15 minutes later (DigitalOcean docs: Functions limits). The activation's own
    * timeout is the only limit. A fresh connection each time (`agent: false`): a kept-alive one
    * can be closed by the proxy's idle timeout just as the next activation is sent on it.
+   *
+   * An answer past the payload limit is read to its end but only its start is kept, as the
+   * invoker does (PekkoContainerClient: Content-Length over the limit, then `truncated`).
    */
-  private post(route: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  private post(route: string, body: unknown): Promise<ProxyResponse> {
     const payload = JSON.stringify(body);
+    const keptBytes = Math.max(maxPayloadBytes, truncatedResultBytes);
     return new Promise((resolve, reject) => {
       const request = http.request(
         { host: '127.0.0.1', port: this.port, path: route, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
         (response) => {
           const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let received = 0;
+          response.on('data', (chunk: Buffer) => {
+            if (received < keptBytes) chunks.push(chunk.subarray(0, keptBytes - received));
+            received += chunk.length;
+          });
           response.on('error', reject);
           response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            if (received > maxPayloadBytes) {
+              resolve({ status, body: undefined, tooLarge: { bytes: received, trunk: Buffer.concat(chunks).subarray(0, truncatedResultBytes).toString('utf8') } });
+              return;
+            }
             const text = Buffer.concat(chunks).toString('utf8');
             let parsed: unknown = text;
             try {
@@ -223,7 +251,7 @@ export class Worker {
             } catch {
               // Not JSON: keep the text for the error message.
             }
-            resolve({ status: response.statusCode ?? 0, body: parsed });
+            resolve({ status, body: parsed });
           });
         },
       );
