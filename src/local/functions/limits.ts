@@ -49,6 +49,11 @@ export const maxPayloadBytes = 1024 * 1024;
 /** How much of an oversized result the record keeps (application.conf `whisk.activation.payload.truncation = 1 m`). */
 export const truncatedResultBytes = 1024 * 1024;
 
+/** The controller's 413 for a body past the limit: `Messages.entityTooBig(SizeError("Request", …))` (controller Entities.scala). */
+export function requestTooLargeMessage(bytes: number): string {
+  return `Request larger than allowed: ${bytes} > ${maxPayloadBytes} bytes.`;
+}
+
 /** `Messages.truncatedResponse(trunk, length, maxLength)`: the application error of an oversized result (ActivationResult.scala). */
 export function truncatedResultMessage(bytes: number, trunk: string): string {
   return `The action produced a response that exceeded the allowed length: ${bytes} > ${maxPayloadBytes} bytes. The truncated response was: ${trunk}`;

@@ -17,7 +17,14 @@ import * as z from 'zod';
 import { buildIdOf } from '../build.js';
 import { bundlePath, type FunctionSpec, type Project } from '../project.js';
 import { activationStatus, ActivationStore, newActivationId, type ActivationAnnotation, type ActivationOutcome, type ActivationRecord } from './activations.js';
-import { defaultMaxConcurrentActivations, defaultMaxInvocationsPerMinute, NamespaceLimits, truncatedResultMessage } from './limits.js';
+import {
+  defaultMaxConcurrentActivations,
+  defaultMaxInvocationsPerMinute,
+  maxPayloadBytes,
+  NamespaceLimits,
+  requestTooLargeMessage,
+  truncatedResultMessage,
+} from './limits.js';
 import { corsHeaders, defaultOptionsReply, delegatesCors, errorReply, resultToReply, WebRequestError, webParams, type HttpReply, type WebRequest } from './web.js';
 import { Worker, type FunctionBuild, type RunContext, type RunOutcome } from './worker.js';
 
@@ -30,8 +37,6 @@ const blockingInvokeWaitMs = 60_000;
 /** Warm workers unused this long are stopped (OpenWhisk keeps idle containers about 10 minutes). */
 const idleWorkerTtlMs = 10 * 60_000;
 const idleWorkerSweepMs = 30_000;
-/** Params and results are limited to 1 MB (PLATFORM-FACTS "Functions limits"). */
-const maxRequestBodyBytes = 1024 * 1024;
 const defaultNamespace = 'fn-local';
 /** The log size limit reported in activation records (`limits.logs`, MB); DigitalOcean's default. */
 const logLimitMb = 16;
@@ -320,14 +325,24 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
+  /**
+   * The request body; past the payload limit, a 413 (controller Entities.scala and WebActions.scala
+   * validateSize). Never stops reading part-way: destroying the request mid-upload resets the
+   * connection, and the client sees ECONNRESET instead of the 413. A declared Content-Length past
+   * the limit is answered at once, unread, and Node's server discards the rest of the upload once
+   * the answer is sent. A body without one (chunked) is read to its end, keeping nothing past the
+   * limit: OpenWhisk checks only the declared length, this is stricter and names the real size.
+   */
   async function readBody(request: IncomingMessage): Promise<Buffer> {
+    const declaredBytes = Number(request.headers['content-length']);
+    if (declaredBytes > maxPayloadBytes) throw new InvokeError(413, requestTooLargeMessage(declaredBytes));
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of request as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > maxRequestBodyBytes) throw new InvokeError(413, 'The request content was too large.');
-      chunks.push(chunk);
+      if (size <= maxPayloadBytes) chunks.push(chunk);
     }
+    if (size > maxPayloadBytes) throw new InvokeError(413, requestTooLargeMessage(size));
     return Buffer.concat(chunks);
   }
 
@@ -400,9 +415,10 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
       return errorReply(405, 'HTTP method not allowed.', code);
     }
     if (webRequest.method === 'OPTIONS' && delegatesCors(build.fn)) return defaultOptionsReply(webRequest);
+    // Outside the try: a 413 carries no CORS headers, as WebActions.scala checks the size before adding them.
+    webRequest.body = await readBody(request);
 
     try {
-      webRequest.body = await readBody(request);
       const started = startActivation(build.fn.qualifiedName, webParams(build.fn, webRequest));
       const idHeader = { 'x-openwhisk-activation-id': started.activationId };
       const record = await waitFor(started.done, webResponseWaitMs);
@@ -469,6 +485,9 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
   async function invoke(name: string, params: object = {}, invokeOptions: InvokeOptions = {}): Promise<ActivationRecord | { activationId: string }> {
     const parsed = paramsSchema.safeParse(params);
     if (!parsed.success) throw new InvokeError(400, 'The parameters must be a JSON object.');
+    // Measured as the REST API measures them: the bytes of their JSON, as a request body would carry them.
+    const paramsBytes = Buffer.byteLength(JSON.stringify(parsed.data));
+    if (paramsBytes > maxPayloadBytes) throw new InvokeError(413, requestTooLargeMessage(paramsBytes));
     const build = builds.get(name);
     if (build === undefined) throw new InvokeError(404, 'The requested resource does not exist.');
     const started = startActivation(name, invocationParams(build, parsed.data));
