@@ -2,6 +2,7 @@
 // (`GET /api/v1/namespaces/<ns>/activations/<id>`; apache/openwhisk WhiskActivation.toExtendedJson
 // and ActivationResponse: status codes 0–3 with their messages).
 import { randomUUID } from 'node:crypto';
+import { logsTruncatedMessage, maxLogBytes } from './limits.js';
 
 export const activationStatus = {
   success: { statusCode: 0, status: 'success' },
@@ -42,6 +43,41 @@ export interface ActivationRecord {
   logs: string[];
   annotations: ActivationAnnotation[];
   publish: false;
+}
+
+/** One line a worker printed. */
+export interface LogLine {
+  /** ISO time it arrived. */
+  time: string;
+  stream: 'stdout' | 'stderr';
+  log: string;
+}
+
+/**
+ * An activation's log lines, cut at the limit as the invoker cuts them (KubernetesContainer.logs):
+ * each line weighs its JSON form `{"time","stream","log"}` plus a newline, whole lines are kept
+ * while the total stays within the limit, and the line that passes it, and every later one, is
+ * replaced by one truncation notice on stderr.
+ */
+export class ActivationLogs {
+  readonly lines: string[] = [];
+  private bytes = 0;
+  private truncated = false;
+
+  add(line: LogLine): void {
+    if (this.truncated) return;
+    this.bytes += Buffer.byteLength(JSON.stringify(line)) + 1;
+    if (this.bytes <= maxLogBytes) {
+      this.lines.push(formatLogLine(line));
+      return;
+    }
+    this.truncated = true;
+    this.lines.push(formatLogLine({ time: new Date().toISOString(), stream: 'stderr', log: logsTruncatedMessage }));
+  }
+}
+
+function formatLogLine(line: LogLine): string {
+  return `${line.time} ${line.stream}: ${line.log}`;
 }
 
 /** OpenWhisk activation ids are 32 hex digits. */

@@ -48,6 +48,8 @@ export class NamespaceLimits {
 export const maxPayloadBytes = 1024 * 1024;
 /** How much of an oversized result the record keeps (application.conf `whisk.activation.payload.truncation = 1 m`). */
 export const truncatedResultBytes = 1024 * 1024;
+/** Log output kept per activation: "Up to 256 KB of logs per invocation" (DigitalOcean docs: Functions limits). */
+export const maxLogBytes = 256 * 1024;
 
 /** The controller's 413 for a body past the limit: `Messages.entityTooBig(SizeError("Request", …))` (controller Entities.scala). */
 export function requestTooLargeMessage(bytes: number): string {
@@ -58,3 +60,6 @@ export function requestTooLargeMessage(bytes: number): string {
 export function truncatedResultMessage(bytes: number, trunk: string): string {
   return `The action produced a response that exceeded the allowed length: ${bytes} > ${maxPayloadBytes} bytes. The truncated response was: ${trunk}`;
 }
+
+/** `Messages.truncateLogs(limit)`: the last log line of an activation whose logs were cut. */
+export const logsTruncatedMessage = `Logs were truncated because the total bytes size exceeds the limit of ${maxLogBytes} bytes.`;

@@ -16,10 +16,19 @@ import { build as esbuild } from 'esbuild';
 import * as z from 'zod';
 import { buildIdOf } from '../build.js';
 import { bundlePath, type FunctionSpec, type Project } from '../project.js';
-import { activationStatus, ActivationStore, newActivationId, type ActivationAnnotation, type ActivationOutcome, type ActivationRecord } from './activations.js';
+import {
+  ActivationLogs,
+  activationStatus,
+  ActivationStore,
+  newActivationId,
+  type ActivationAnnotation,
+  type ActivationOutcome,
+  type ActivationRecord,
+} from './activations.js';
 import {
   defaultMaxConcurrentActivations,
   defaultMaxInvocationsPerMinute,
+  maxLogBytes,
   maxPayloadBytes,
   NamespaceLimits,
   requestTooLargeMessage,
@@ -38,8 +47,8 @@ const blockingInvokeWaitMs = 60_000;
 const idleWorkerTtlMs = 10 * 60_000;
 const idleWorkerSweepMs = 30_000;
 const defaultNamespace = 'fn-local';
-/** The log size limit reported in activation records (`limits.logs`, MB); DigitalOcean's default. */
-const logLimitMb = 16;
+/** The log limit as activation records report it: `limits.logs` is in MB (OpenWhisk ActionLimits), so 256 KB is 0.25. */
+const logLimitMb = maxLogBytes / (1024 * 1024);
 
 export interface FunctionsRuntimeOptions {
   project: Project;
@@ -184,7 +193,7 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
 
   async function execute(build: FunctionBuild, params: Record<string, unknown>, activationId: string, acceptedAt: number): Promise<ActivationRecord> {
     const { fn } = build;
-    const logs: string[] = [];
+    const logs = new ActivationLogs();
     let worker = takeWarmWorker(build);
     let outcome: RunOutcome | 'unprovisioned';
     let start = Date.now();
@@ -217,7 +226,7 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
         deadline: String(start + fn.timeoutMs),
         ...(providesApiKey(fn) ? { api_key: apiKey } : {}),
       };
-      outcome = await worker.activate(params, context, fn.environment, fn.timeoutMs, (line) => logs.push(line));
+      outcome = await worker.activate(params, context, fn.environment, fn.timeoutMs, (line) => logs.add(line));
       if ('initMs' in outcome) initMs = outcome.initMs;
       // A worker of a replaced build, or one that failed, takes no further activations.
       if (worker.retired || builds.get(fn.qualifiedName) !== build || stopped) retire(worker);
@@ -248,7 +257,7 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
       end,
       duration: end - start,
       response: { status: status.status, statusCode: status.statusCode, success: response.kind === 'success', result: response.result },
-      logs,
+      logs: logs.lines,
       annotations,
       publish: false,
     };

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import * as z from 'zod';
 import type { FunctionSpec } from '../project.js';
+import type { LogLine } from './activations.js';
 import { maxPayloadBytes, truncatedResultBytes, truncatedResultMessage } from './limits.js';
 import { activationEndSentinel } from './protocol.js';
 
@@ -54,7 +55,7 @@ const portMessageSchema = z.object({ port: z.number().int().positive() });
 const proxyErrorSchema = z.object({ error: z.unknown() });
 const resultSchema = z.record(z.string(), z.unknown());
 
-type Stream = 'stdout' | 'stderr';
+type Stream = LogLine['stream'];
 
 export class Worker {
   /** Busy from the moment an activation is handed to it until its logs are in. */
@@ -64,7 +65,7 @@ export class Worker {
   lastUsedAt = Date.now();
   private initialized = false;
   private exitedFlag = false;
-  private logSink: ((line: string) => void) | undefined;
+  private logSink: ((line: LogLine) => void) | undefined;
   private markersSeen = new Set<Stream>();
   private markersDone: (() => void) | undefined;
   private crashed: (() => void) | undefined;
@@ -150,7 +151,7 @@ export class Worker {
     context: RunContext,
     environment: Record<string, string>,
     timeoutMs: number,
-    onLog: (line: string) => void,
+    onLog: (line: LogLine) => void,
   ): Promise<RunOutcome> {
     this.busy = true;
     this.logSink = onLog;
@@ -297,7 +298,7 @@ export class Worker {
       if (this.markersSeen.size === 2) this.markersDone?.();
       return;
     }
-    this.logSink?.(`${new Date().toISOString()} ${stream}: ${line}`);
+    this.logSink?.({ time: new Date().toISOString(), stream, log: line });
   }
 }
 
