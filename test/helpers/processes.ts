@@ -7,15 +7,8 @@ import { isAlive } from '../../src/local/postgres.js';
 /** Alive and not a zombie. */
 export const isRunning = isAlive;
 
-/** Resident set size of a process in bytes (VmRSS), or undefined once it is gone. */
-export function residentBytes(pid: number): number | undefined {
-  try {
-    const kib = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kib === undefined ? undefined : Number(kib) * 1024;
-  } catch {
-    return undefined;
-  }
-}
+/** Resident set size in bytes (VmRSS): the same reader the functions runtime enforces memory limits with. */
+export { residentBytes } from '../../src/local/processes.js';
 
 /** Parent pid of every process, from /proc/<pid>/stat ("pid (comm) state ppid …"; comm may hold spaces). */
 function parentPids(): Map<number, number> {

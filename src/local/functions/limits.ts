@@ -63,3 +63,6 @@ export function truncatedResultMessage(bytes: number, trunk: string): string {
 
 /** `Messages.truncateLogs(limit)`: the last log line of an activation whose logs were cut. */
 export const logsTruncatedMessage = `Logs were truncated because the total bytes size exceeds the limit of ${maxLogBytes} bytes.`;
+
+/** `Messages.memoryExhausted`: the developer error of an activation whose container passed its memory limit. */
+export const memoryExhaustedMessage = 'The action exhausted its memory and was aborted.';

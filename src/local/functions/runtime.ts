@@ -16,6 +16,7 @@ import { build as esbuild } from 'esbuild';
 import * as z from 'zod';
 import { buildIdOf } from '../build.js';
 import { bundlePath, type FunctionSpec, type Project } from '../project.js';
+import { canReadProcessMemory } from '../processes.js';
 import {
   ActivationLogs,
   activationStatus,
@@ -30,6 +31,7 @@ import {
   defaultMaxInvocationsPerMinute,
   maxLogBytes,
   maxPayloadBytes,
+  memoryExhaustedMessage,
   NamespaceLimits,
   requestTooLargeMessage,
   truncatedResultMessage,
@@ -147,6 +149,8 @@ function outcomeToResponse(outcome: RunOutcome, fn: FunctionSpec): { kind: Activ
         kind: 'developerError',
         result: { error: `The action exceeded its time limits of ${fn.timeoutMs} milliseconds${outcome.initializing ? ' during initialization.' : '.'}` },
       };
+    case 'memoryExhausted':
+      return { kind: 'developerError', result: { error: memoryExhaustedMessage } };
     case 'crashed':
       return { kind: 'developerError', result: { error: 'The action did not produce a valid response and exited unexpectedly.' } };
   }
@@ -170,6 +174,8 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
   let builds = await readBuilds(options.project);
   const workDir = await mkdtemp(path.join(tmpdir(), 'sluice-functions-'));
   const proxyScript = await compileActionProxy(workDir);
+  // Never silently more lenient than the platform: say so where the memory limit cannot be enforced.
+  if (!canReadProcessMemory) log('functions: /proc/<pid>/status is not readable here, so limits.memory is not enforced');
   let apiHost = '';
 
   function retire(worker: Worker): void {

@@ -1,20 +1,30 @@
 // One worker process: the local stand-in for one container of the Node.js runtime. It runs one
-// function at one build, one activation at a time (PLATFORM-FACTS.md "Functions limits":
-// `concurrency: 1` per container), and is driven over the action-proxy protocol (`/init` once,
-// `/run` per activation). The worker is SIGKILLed when an activation passes its timeout, as the
-// invoker destroys a container that timed out.
+// function at one build, one activation at a time (`concurrency: 1` in DigitalOcean's activation
+// records), and is driven over the action-proxy protocol (`/init` once, `/run` per activation).
+// The worker is SIGKILLed when an activation passes its timeout, as the invoker destroys a
+// container that timed out, and when its resident memory passes the function's memory limit, as
+// the kernel kills a container past its cgroup's limit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import * as z from 'zod';
 import type { FunctionSpec } from '../project.js';
+import { processMemory } from '../processes.js';
 import type { LogLine } from './activations.js';
 import { maxPayloadBytes, truncatedResultBytes, truncatedResultMessage } from './limits.js';
 import { activationEndSentinel } from './protocol.js';
 
 /** How long a new process may take to start listening before it counts as failed. */
 const workerStartTimeoutMs = 10_000;
-/** After /run answers, how long to wait for the end-of-activation markers on stdout and stderr. */
+/** After /run answers (or the process ends), how long to wait for the rest of its output. */
 const logDrainTimeoutMs = 2_000;
+/**
+ * How often a running activation's memory is sampled. The peak (VmHWM) is what is compared, so a
+ * spike between two samples is still caught at the next one, or when /run answers.
+ */
+const memorySampleMs = 50;
+const mebibyte = 1024 * 1024;
+/** Node's last words when V8 runs out of heap (the worker's heap is capped at the memory limit). */
+const heapExhaustedPattern = /^FATAL ERROR: .*JavaScript heap out of memory/;
 
 export interface FunctionBuild {
   fn: FunctionSpec;
@@ -42,6 +52,8 @@ export type RunOutcome =
   /** The proxy answered with an error status (failed init, synchronous throw, non-object result). */
   | { kind: 'developerError'; message: string; initMs: number | undefined }
   | { kind: 'timeout'; initializing: boolean }
+  /** Killed for passing the function's memory limit, or V8 ran out of its heap (capped at that limit). */
+  | { kind: 'memoryExhausted' }
   | { kind: 'crashed' };
 
 /** What the proxy answered. A body past the payload limit is not kept: only its size and its start. */
@@ -65,11 +77,14 @@ export class Worker {
   lastUsedAt = Date.now();
   private initialized = false;
   private exitedFlag = false;
+  private heapExhausted = false;
   private logSink: ((line: LogLine) => void) | undefined;
   private markersSeen = new Set<Stream>();
   private markersDone: (() => void) | undefined;
   private crashed: (() => void) | undefined;
   readonly exited: Promise<void>;
+  /** Both output pipes have closed: everything the process printed has been read. */
+  private readonly outputClosed: Promise<unknown>;
 
   private constructor(
     readonly build: FunctionBuild,
@@ -86,8 +101,7 @@ export class Worker {
       this.retired = true;
       this.crashed?.();
     });
-    this.pipeLines(child, 'stdout');
-    this.pipeLines(child, 'stderr');
+    this.outputClosed = Promise.all([this.pipeLines(child, 'stdout'), this.pipeLines(child, 'stderr')]);
   }
 
   static async spawn(
@@ -96,7 +110,9 @@ export class Worker {
     options: { apiHost: string; cwd: string },
   ): Promise<Worker> {
     // The container's environment: nothing of this machine's, only what the platform gives it
-    // (`__OW_API_HOST` at container start; project.yml `environment` arrives with /init).
+    // (`__OW_API_HOST` at container start; project.yml `environment` arrives with /init). The V8
+    // heap is capped at the memory limit so that it cannot outgrow the container between two
+    // memory samples; V8 running out of it counts as memory exhausted.
     const child = spawn(process.execPath, [`--max-old-space-size=${build.fn.memoryMb}`, proxyScript], {
       cwd: options.cwd,
       env: {
@@ -143,8 +159,8 @@ export class Worker {
 
   /**
    * Runs one activation: `/init` first if this process is cold, then `/run`. The timeout covers
-   * both (DigitalOcean's limit includes initialization). Never throws: every way it can end is an
-   * outcome. Log lines of the activation go to `onLog`.
+   * both (DigitalOcean's limit includes initialization), and so does the memory limit. Never
+   * throws: every way it can end is an outcome. Log lines of the activation go to `onLog`.
    */
   async activate(
     params: Record<string, unknown>,
@@ -157,21 +173,34 @@ export class Worker {
     this.logSink = onLog;
     this.markersSeen = new Set();
     let initializing = !this.initialized;
+    // Set once we kill the process ourselves: its exit is then that outcome, not a crash.
+    let killedFor: Promise<RunOutcome> | undefined;
+    const killFor = (outcome: () => RunOutcome): Promise<RunOutcome> => {
+      // Resolved only once the process is gone, so the record never names a live worker.
+      killedFor ??= this.kill().then(outcome);
+      return killedFor;
+    };
     let timer: NodeJS.Timeout | undefined;
-    let timingOut = false;
-    // Resolved only once the process is gone, so a timed-out record never names a live worker.
     const timedOut = new Promise<RunOutcome>((resolve) => {
-      timer = setTimeout(() => {
-        timingOut = true;
-        void this.kill().then(() => resolve({ kind: 'timeout', initializing }));
-      }, timeoutMs);
+      timer = setTimeout(() => void killFor(() => ({ kind: 'timeout', initializing })).then(resolve), timeoutMs);
+    });
+    let sampler: NodeJS.Timeout | undefined;
+    const outOfMemory = new Promise<RunOutcome>((resolve) => {
+      sampler = setInterval(() => {
+        if (!this.pastMemoryLimit()) return;
+        clearInterval(sampler);
+        void killFor(() => ({ kind: 'memoryExhausted' })).then(resolve);
+      }, memorySampleMs);
     });
     const crashed = new Promise<RunOutcome>((resolve) => {
-      if (this.exitedFlag) resolve({ kind: 'crashed' });
       // Also when we killed it for another reason (stop): the activation ended without a result.
-      this.crashed = () => {
-        if (!timingOut) resolve({ kind: 'crashed' });
+      const onExit = (): void => {
+        if (killedFor !== undefined) return;
+        // Node prints why it aborted just before exiting: read to the end before deciding.
+        void this.outputRead().then(() => resolve(this.heapExhausted ? { kind: 'memoryExhausted' } : { kind: 'crashed' }));
       };
+      if (this.exitedFlag) onExit();
+      this.crashed = onExit;
     });
     const work = async (): Promise<RunOutcome> => {
       let initMs: number | undefined;
@@ -194,8 +223,11 @@ export class Worker {
       if (!result.success) return { kind: 'developerError', message: 'The action did not return a dictionary.', initMs };
       return { kind: 'result', result: result.data, initMs };
     };
-    const outcome = await Promise.race([work().catch((): Promise<RunOutcome> => crashed), timedOut, crashed]);
+    let outcome = await Promise.race([work().catch((): Promise<RunOutcome> => crashed), timedOut, outOfMemory, crashed]);
     clearTimeout(timer);
+    clearInterval(sampler);
+    // A peak since the last sample counts too: the container would not have lived to answer.
+    if (killedFor === undefined && this.pastMemoryLimit()) outcome = await killFor(() => ({ kind: 'memoryExhausted' }));
     const answered = outcome.kind === 'result' || outcome.kind === 'resultTooLarge' || outcome.kind === 'developerError';
     if (answered) await this.drainLogs();
     this.logSink = undefined;
@@ -206,6 +238,23 @@ export class Worker {
     this.busy = false;
     this.lastUsedAt = Date.now();
     return outcome;
+  }
+
+  /** Resident memory, now or at its peak, past the function's `limits.memory`. */
+  private pastMemoryLimit(): boolean {
+    const memory = processMemory(this.pid);
+    return memory !== undefined && memory.peakResidentBytes > this.build.fn.memoryMb * mebibyte;
+  }
+
+  /** Everything the process printed has been read (or a short cap passed: a grandchild may hold the pipes). */
+  private outputRead(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, logDrainTimeoutMs);
+      void this.outputClosed.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** SIGKILL, as the invoker destroys a container; resolves once the process is gone. */
@@ -278,18 +327,22 @@ export class Worker {
     });
   }
 
-  private pipeLines(child: ChildProcess, stream: Stream): void {
+  /** Splits a stream into lines; resolves when it has closed. */
+  private pipeLines(child: ChildProcess, stream: Stream): Promise<void> {
+    const pipe = child[stream];
+    if (pipe === null) return Promise.resolve();
     let partial = '';
-    child[stream]?.setEncoding('utf8');
-    child[stream]?.on('data', (chunk: string) => {
+    pipe.setEncoding('utf8');
+    pipe.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) this.onLine(stream, line);
     });
-    child[stream]?.on('end', () => {
+    pipe.on('end', () => {
       if (partial !== '') this.onLine(stream, partial);
       partial = '';
     });
+    return new Promise((resolve) => pipe.once('close', () => resolve()));
   }
 
   private onLine(stream: Stream, line: string): void {
@@ -298,6 +351,7 @@ export class Worker {
       if (this.markersSeen.size === 2) this.markersDone?.();
       return;
     }
+    if (stream === 'stderr' && heapExhaustedPattern.test(line)) this.heapExhausted = true;
     this.logSink?.({ time: new Date().toISOString(), stream, log: line });
   }
 }
