@@ -3,11 +3,16 @@
 // is validated here with zod, once, with a message that names the variable. Everything after this
 // module trusts the types.
 //
-// Configuration is split into sections read on first use, because the two packages get different
-// environments (project.yml): `process/*` has no API_KEYS or ALLOWED_ORIGINS and must not fail for
-// their absence. An empty value means "use the default" where a default makes sense: the deployer
-// and the local platform substitute unresolved optional `${VAR}`s with "" (PLATFORM-FACTS.md
-// "project.yml").
+// Configuration is split into sections read on first use, because the two packages need different
+// settings (project.yml): `process/*` never reads API_KEYS or ALLOWED_ORIGINS and must not fail for
+// them.
+//
+// How values reach a deployed function (project.yml): the settings a person must decide
+// (`requiredSettings`) are named one by one as "${VAR}", and the deployer refuses to deploy when
+// any of them is missing *or empty* (functions-deployer src/util.ts substituteFromEnvAndFiles:
+// `if (!subst)` → "The following substitutions could not be resolved"). Every other setting is
+// optional, with its default here, and reaches the functions only if a line in `.env` sets it
+// (project.yml's top-level `environment: ${<.env}`). An empty optional value means the default.
 import * as z from 'zod';
 
 type Env = Record<string, string | undefined>;
@@ -144,9 +149,13 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
   return parseWith(name, z.coerce.number().positive('must be a positive number').finite(), raw);
 }
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
+/** Without a fallback the variable is required. */
+function boolean(env: Env, name: string, fallback?: boolean): boolean {
   const raw = present(env[name]);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) {
+    if (fallback === undefined) throw new ConfigError(`${name} is required ("true" or "false")`);
+    return fallback;
+  }
   return parseWith(name, z.enum(['true', 'false'], 'must be "true" or "false"'), raw.toLowerCase()) === 'true';
 }
 
@@ -182,7 +191,7 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   const url = required(env, 'DATABASE_URL', 'postgres://user:password@host:port/database');
   parseWith('DATABASE_URL', z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }), url);
   const rawCa = present(env.DATABASE_CA_CERT);
-  const caCert = rawCa === undefined ? undefined : decodeCaCert(rawCa);
+  const caCert = rawCa === undefined || rawCa.toLowerCase() === noCaCert ? undefined : decodeCaCert(rawCa);
   const sslMode = new URL(url).searchParams.get('sslmode');
   // Managed PostgreSQL URLs carry sslmode=require, which postgres.js honours by encrypting
   // WITHOUT verifying the server (PLATFORM-FACTS "Managed PostgreSQL"); `prefer` and `allow` are
@@ -195,6 +204,13 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   }
   return { url, caCert };
 }
+
+/**
+ * DATABASE_CA_CERT=none: the server has no private CA (a plain local server, or one verified
+ * against the system's roots with sslmode=verify-full). project.yml names DATABASE_CA_CERT, so it
+ * cannot be left empty; a deployment refuses `none` (checkDeploymentSettings).
+ */
+export const noCaCert = 'none';
 
 /** Accepts the PEM as is, with literal "\n" escapes (one-line .env values), or base64 of the PEM. */
 function decodeCaCert(raw: string): string {
@@ -311,11 +327,12 @@ export function loadUploadConfig(env: Env = process.env): UploadConfig {
       hash,
     ).toLowerCase(),
   );
-  const allowAnonymousUploads = boolean(env, 'ALLOW_ANONYMOUS_UPLOADS', false);
+  // Who may upload is always a decision, never a default: project.yml names this variable.
+  const allowAnonymousUploads = boolean(env, 'ALLOW_ANONYMOUS_UPLOADS');
   if (!allowAnonymousUploads && apiKeyHashes.length === 0) {
-    // Strict by default: a deployment with neither keys nor an explicit opt-in would lock everyone
-    // out, which is always a mistake, so say so instead of answering 401 to every request.
-    throw new ConfigError('API_KEYS is required unless ALLOW_ANONYMOUS_UPLOADS=true');
+    // A deployment with neither keys nor an explicit opt-in would lock everyone out, which is
+    // always a mistake, so say so instead of answering 401 to every request.
+    throw new ConfigError('API_KEYS is required when ALLOW_ANONYMOUS_UPLOADS=false (or set ALLOW_ANONYMOUS_UPLOADS=true)');
   }
   const maxUploadBytes = positiveInteger(env, 'MAX_UPLOAD_BYTES', maxUploadBytesDefault);
   if (maxUploadBytes > maxPartSizeBytes * maxPartCount) {
@@ -361,13 +378,39 @@ export function loadProcessingConfig(env: Env = process.env): ProcessingConfig {
   };
 }
 
+export interface DispatchConfig {
+  /**
+   * The namespace access key (`<key id>:<secret>`, `doctl serverless key create`) that invokes
+   * process/file and process/sweep. DigitalOcean replaced the shared namespace token with these
+   * keys in 2026 ("after 3 June 2026, legacy tokens will no longer authenticate": Functions
+   * release notes, 13 March 2026); whether the `__OW_API_KEY` a function is handed still works is
+   * not documented, so it is only the fallback when this is not set.
+   */
+  accessKey: string | undefined;
+}
+
+export function loadDispatchConfig(env: Env = process.env): DispatchConfig {
+  const raw = present(env.FUNCTIONS_ACCESS_KEY);
+  if (raw === undefined) return { accessKey: undefined };
+  return {
+    accessKey: parseWith(
+      'FUNCTIONS_ACCESS_KEY',
+      z.string().regex(/^[^:\s]+:\S+$/, 'must be "<key id>:<secret>" as printed by doctl serverless key create (npm run deploy writes it)'),
+      raw,
+    ),
+  };
+}
+
 /**
  * What the runtime tells an activation about itself (PLATFORM-FACTS "Invoking a function from
  * another"). Read per call, not cached: the Node runtime sets these per activation.
  */
 export interface ActivationContext {
   apiHost: string | undefined;
+  /** `__OW_API_KEY`, given only to functions annotated `provide-api-key: true`: the fallback for invokes. */
   apiKey: string | undefined;
+  /** FUNCTIONS_ACCESS_KEY (DispatchConfig): what invokes authenticate with when set. */
+  accessKey: string | undefined;
   activationId: string | undefined;
   /** The deployed action version, recorded with every transition as the code version. */
   codeVersion: string | undefined;
@@ -380,6 +423,7 @@ export function activationContext(env: Env = process.env): ActivationContext {
   return {
     apiHost: present(env.__OW_API_HOST),
     apiKey: present(env.__OW_API_KEY),
+    accessKey: loadDispatchConfig(env).accessKey,
     activationId: present(env.__OW_ACTIVATION_ID),
     codeVersion: present(env.__OW_ACTION_VERSION),
     deadlineMs: Number.isFinite(deadline) && deadline > 0 ? deadline : undefined,
@@ -395,9 +439,84 @@ function cached<T>(load: (env: Env) => T): (env?: Env) => T {
   };
 }
 
+export const dispatchConfig = cached(loadDispatchConfig);
 export const databaseConfig = cached(loadDatabaseConfig);
 export const spacesConfig = cached(loadSpacesConfig);
 export const corsConfig = cached(loadCorsConfig);
 export const uploadConfig = cached(loadUploadConfig);
 export const clientAddressConfig = cached(loadClientAddressConfig);
 export const processingConfig = cached(loadProcessingConfig);
+
+// ---- Deployments ------------------------------------------------------------------------------
+
+/**
+ * What a person must decide before a deploy: project.yml names each of these as "${VAR}", so the
+ * deployer refuses to deploy while any is missing or empty. FUNCTIONS_ACCESS_KEY is the one
+ * `npm run deploy` makes itself (doctl serverless key create) and writes into `.env`.
+ */
+export const requiredSettings = [
+  'DATABASE_URL',
+  'DATABASE_CA_CERT',
+  'SPACES_ENDPOINT',
+  'SPACES_BUCKET',
+  'SPACES_KEY',
+  'SPACES_SECRET',
+  'ALLOWED_ORIGINS',
+  'ALLOW_ANONYMOUS_UPLOADS',
+  'FUNCTIONS_ACCESS_KEY',
+] as const;
+
+/** Settings with a default in this module: a `.env` line sets one, an absent or empty one means the default. */
+export const optionalSettings = [
+  'SPACES_REGION',
+  'API_KEYS',
+  'MAX_UPLOAD_BYTES',
+  'ALLOWED_CONTENT_TYPES',
+  'MULTIPART_THRESHOLD_BYTES',
+  'UPLOADS_PER_HOUR',
+  'BYTES_PER_DAY',
+  'CLIENT_ADDRESS_SOURCE',
+  'MAX_CONCURRENT_JOBS',
+  'LEASE_SECONDS',
+  'HEARTBEAT_SECONDS',
+  'RETRY_BASE_DELAY_SECONDS',
+] as const;
+
+/**
+ * Every problem that would stop a deployment with these settings from deploying or from running,
+ * each naming its variable; [] when there is none. `ignore` skips required settings that are
+ * still to be made (FUNCTIONS_ACCESS_KEY before npm run deploy has created it).
+ */
+export function checkDeploymentSettings(env: Env, options: { ignore?: readonly string[] } = {}): string[] {
+  const ignored = new Set(options.ignore ?? []);
+  const problems: string[] = [];
+  const missing = requiredSettings.filter((name) => !ignored.has(name) && present(env[name]) === undefined);
+  for (const name of missing) problems.push(`${name} is required (see .env.example)`);
+  /** Runs a section's loader unless a variable it requires is already reported missing. */
+  const check = (requires: readonly string[], load: () => unknown) => {
+    if (requires.some((name) => missing.some((variable) => variable === name))) return;
+    try {
+      load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message);
+    }
+  };
+  check(['DATABASE_URL'], () => loadDatabaseConfig(env));
+  if (present(env.DATABASE_CA_CERT)?.toLowerCase() === noCaCert) {
+    problems.push("DATABASE_CA_CERT is invalid for a deployment: Managed PostgreSQL needs TLS verified with the cluster's CA (paste the certificate; see .env.example)");
+  }
+  check(['SPACES_ENDPOINT', 'SPACES_BUCKET', 'SPACES_KEY', 'SPACES_SECRET'], () => loadSpacesConfig(env));
+  if (present(env.SPACES_ENDPOINT)?.startsWith('http://')) problems.push('SPACES_ENDPOINT is invalid for a deployment: use the https:// endpoint');
+  check(['ALLOWED_ORIGINS'], () => loadCorsConfig(env));
+  check(['ALLOW_ANONYMOUS_UPLOADS'], () => loadUploadConfig(env));
+  check([], () => loadProcessingConfig(env));
+  check([], () => loadClientAddressConfig(env));
+  if (!ignored.has('FUNCTIONS_ACCESS_KEY')) check(['FUNCTIONS_ACCESS_KEY'], () => loadDispatchConfig(env));
+  // The deployer inserts these values into project.yml as they are, inside double quotes: a quote
+  // would end the YAML string and a backslash starts an escape (only "\n" means what it says).
+  for (const name of requiredSettings) {
+    if (/"|\\(?!n)/.test(env[name] ?? '')) problems.push(`${name} contains a double quote or a backslash, which would break project.yml when the deployer inserts it`);
+  }
+  return problems;
+}

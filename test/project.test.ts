@@ -1,20 +1,62 @@
 // project.yml follows the deployer's rules (PLATFORM-FACTS.md "project.yml"), and the build gives
 // every declared function the one bundle its .include names.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { localDefaults } from '../src/local/local-env.js';
-import { bundlePath, loadProject, parseEnvFile, ProjectError, projectSchema, substituteVariables } from '../src/local/project.js';
+import {
+  checkDeploymentSettings,
+  leaseSecondsDefault,
+  loadCorsConfig,
+  loadDatabaseConfig,
+  loadDispatchConfig,
+  loadProcessingConfig,
+  loadSpacesConfig,
+  loadUploadConfig,
+  maxUploadBytesDefault,
+  optionalSettings,
+  requiredSettings,
+} from '../src/config.js';
+import { bundlePath, deploySources, loadProject, parseEnvFile, projectSchema } from '../src/local/project.js';
 import { rootDir } from './helpers/paths.js';
 
 const projectText = readFileSync(path.join(rootDir, 'project.yml'), 'utf8');
-const project = projectSchema.parse(parseYaml(projectText));
+const project = projectSchema.parse(parseYaml(projectText.replace('${<.env}', '{}')));
 const functions = project.packages.flatMap((pkg) => pkg.functions.map((fn) => ({ pkg, fn, name: `${pkg.name}/${fn.name}` })));
 const variablesUsed = [...new Set([...projectText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((match) => match[1] ?? ''))];
-/** What the local platform fills in itself from the services it starts. */
-const providedByPlatform = ['DATABASE_URL', 'ALLOWED_ORIGINS', 'SPACES_ENDPOINT', 'SPACES_REGION', 'SPACES_BUCKET', 'SPACES_KEY', 'SPACES_SECRET'];
+
+/** A `.env` with every required setting filled as a person would, and nothing else. */
+const requiredOnly: Record<string, string> = {
+  DATABASE_URL: 'postgresql://doadmin:secret@db-postgresql-nyc3-12345-do-user-1-0.k.db.ondigitalocean.com:25061/sluice-pool?sslmode=require',
+  DATABASE_CA_CERT: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64'),
+  SPACES_ENDPOINT: 'https://nyc3.digitaloceanspaces.com',
+  SPACES_BUCKET: 'my-uploads',
+  SPACES_KEY: 'DO00EXAMPLEKEY',
+  SPACES_SECRET: 'example/secret+key',
+  ALLOWED_ORIGINS: 'https://sluice-abc12.ondigitalocean.app',
+  ALLOW_ANONYMOUS_UPLOADS: 'true',
+  FUNCTIONS_ACCESS_KEY: 'dof_v1_0123456789abcdef:examplesecret',
+};
+
+/** Resolves project.yml with the deployer's rules from a project folder holding this `.env` and no shell variables. */
+function deployWith(envFileText: string) {
+  const directory = mkdtempSync(path.join(tmpdir(), 'sluice-deploy-'));
+  try {
+    writeFileSync(path.join(directory, 'project.yml'), projectText);
+    writeFileSync(path.join(directory, '.env'), envFileText);
+    return loadProject(directory, { sources: { ...deploySources(directory), environment: {} } });
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+function envFileText(values: Record<string, string>): string {
+  return Object.entries(values)
+    .map(([name, value]) => `${name}=${value}\n`)
+    .join('');
+}
 
 describe('project.yml', () => {
   it('declares the functions of the design', () => {
@@ -71,55 +113,75 @@ describe('project.yml', () => {
     }
   });
 
-  it('quotes every ${VAR} so values stay strings', () => {
-    const lines = projectText.split('\n').filter((line) => line.includes('${') && !line.trim().startsWith('#'));
+  it('quotes every ${VAR} so values stay strings, and names only the required settings', () => {
+    const lines = projectText.split('\n').filter((line) => line.includes('${') && !line.trim().startsWith('#') && !line.startsWith('environment:'));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line.trim(), line).toMatch(/^[A-Z_]+: "\$\{[A-Z_]+\}"$/);
+    // An optional setting named here would fail every deploy that leaves it out (empty = unresolved).
+    expect([...variablesUsed].sort()).toEqual([...requiredSettings].sort());
   });
 
   it('schedules the sweep every minute', () => {
-    const sweep = loadProject(rootDir, { unresolved: 'empty' }).functions.find((fn) => fn.qualifiedName === 'process/sweep');
+    const sweep = loadProject(rootDir, { unresolved: 'placeholder' }).functions.find((fn) => fn.qualifiedName === 'process/sweep');
     expect(sweep?.triggers).toEqual([expect.objectContaining({ cron: '* * * * *', enabled: true })]);
   });
+});
 
-  it('documents every variable in .env.example and resolves locally with no .env', () => {
+describe('a deployment configured with only the required settings', () => {
+  it('resolves with the deployer\'s rules, and every function can read its configuration', () => {
+    const deployed = deployWith(envFileText(requiredOnly));
+    for (const fn of deployed.functions) {
+      const env = fn.environment;
+      expect(env.DATABASE_URL, fn.qualifiedName).toBe(requiredOnly.DATABASE_URL);
+      expect(loadDatabaseConfig(env).caCert, fn.qualifiedName).toContain('BEGIN CERTIFICATE');
+      expect(loadSpacesConfig(env), fn.qualifiedName).toMatchObject({ bucket: 'my-uploads', region: 'nyc3' });
+      expect(loadProcessingConfig(env).leaseSeconds, fn.qualifiedName).toBe(leaseSecondsDefault);
+      expect(loadDispatchConfig(env).accessKey, fn.qualifiedName).toBe(requiredOnly.FUNCTIONS_ACCESS_KEY);
+      if (fn.packageName === 'presign') {
+        expect(loadCorsConfig(env).allowedOrigins, fn.qualifiedName).toEqual([requiredOnly.ALLOWED_ORIGINS]);
+        expect(loadUploadConfig(env).maxUploadBytes, fn.qualifiedName).toBe(maxUploadBytesDefault);
+      }
+    }
+    expect(checkDeploymentSettings(requiredOnly)).toEqual([]);
+  });
+
+  it('passes an optional setting that a line of .env sets to every function', () => {
+    const deployed = deployWith(`${envFileText(requiredOnly)}MAX_UPLOAD_BYTES=1048576\nLEASE_SECONDS=30\n`);
+    for (const fn of deployed.functions) {
+      expect(loadProcessingConfig(fn.environment).leaseSeconds, fn.qualifiedName).toBe(30);
+      if (fn.packageName === 'presign') expect(loadUploadConfig(fn.environment).maxUploadBytes).toBe(1_048_576);
+    }
+  });
+
+  it('refuses to deploy, naming every missing or empty required setting', () => {
+    const { SPACES_SECRET: _missing, ...rest } = requiredOnly;
+    expect(() => deployWith(envFileText({ ...rest, ALLOWED_ORIGINS: '' }))).toThrow(
+      /The following substitutions could not be resolved: 'SPACES_SECRET', 'ALLOWED_ORIGINS'/,
+    );
+    expect(checkDeploymentSettings({ ...rest, ALLOWED_ORIGINS: '' })).toEqual([
+      'SPACES_SECRET is required (see .env.example)',
+      'ALLOWED_ORIGINS is required (see .env.example)',
+    ]);
+  });
+
+  it('is what .env.example asks for: its uncommented lines are exactly the required settings', () => {
     const example = parseEnvFile(readFileSync(path.join(rootDir, '.env.example'), 'utf8'));
-    for (const name of variablesUsed) expect(Object.keys(example), `.env.example lacks ${name}`).toContain(name);
-    const local = Object.fromEntries([...Object.entries(localDefaults), ...providedByPlatform.map((name) => [name, 'x'])]);
-    expect(() => loadProject(rootDir, { variables: local })).not.toThrow();
+    expect(Object.keys(example).sort()).toEqual([...requiredSettings].sort());
+    // Every optional setting is documented there too, commented out with its default.
+    const exampleText = readFileSync(path.join(rootDir, '.env.example'), 'utf8');
+    for (const name of optionalSettings) expect(exampleText, name).toMatch(new RegExp(`^# ${name}=`, 'm'));
   });
 });
 
 describe('the build', () => {
   it('writes one small CommonJS bundle exporting main per function', () => {
-    for (const fn of loadProject(rootDir, { unresolved: 'empty' }).functions) {
+    for (const fn of loadProject(rootDir, { unresolved: 'placeholder' }).functions) {
       expect(fn.includes, `${fn.qualifiedName}/.include`).toEqual(['index.js']);
       const bundle = bundlePath(fn);
       expect(readFileSync(bundle).byteLength, bundle).toBeLessThan(1024 * 1024);
       const loaded = loadAsSingleFileAction(readFileSync(bundle, 'utf8'));
       expect(typeof loaded.main, `${fn.qualifiedName} exports.main`).toBe('function');
     }
-  });
-});
-
-describe('${VAR} substitution', () => {
-  it('names every variable that is not set', () => {
-    expect(() => substituteVariables('a: "${ONE}"\nb: "${TWO}"', {})).toThrow(ProjectError);
-    expect(() => substituteVariables('a: "${ONE}"\nb: "${TWO}"', {})).toThrow(/\$\{ONE\}, \$\{TWO\}/);
-  });
-
-  it('keeps a value with quotes or backslashes inside its YAML string', () => {
-    const text = substituteVariables('key: "${SECRET}"', { SECRET: 'a"b\\c\nd' });
-    expect(parseYaml(text)).toEqual({ key: 'a"b\\c\nd' });
-  });
-
-  it('reads .env files like the deployer', () => {
-    expect(parseEnvFile('# comment\nA=1\nexport B="two words"\nC=\'x#y\'\nD=plain # trailing\n\nnot a line')).toEqual({
-      A: '1',
-      B: 'two words',
-      C: 'x#y',
-      D: 'plain',
-    });
   });
 });
 

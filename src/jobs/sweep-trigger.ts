@@ -6,14 +6,14 @@
 // Awaited, not fire-and-forget: after an activation returns, its container is frozen, and a
 // pending invoke would only go out on the next thaw. It costs one indexed UPDATE per call, and
 // one non-blocking invoke a minute.
-import { activationContext, sweepIntervalSeconds, type ActivationContext } from '../config.js';
+import { activationContext, sweepIntervalSeconds } from '../config.js';
 import { sql, type Db } from '../db/client.js';
 import { claimSweepStart } from '../db/sweeps.js';
 import { describeError, log } from '../log.js';
-import { invokeAsync, processSweepAction } from './dispatch.js';
+import { invokeAsync, processSweepAction, type InvokeContext } from './dispatch.js';
 
 /** Never throws: a missed start only means the next call (or the scheduled trigger) starts it. */
-export async function startSweepIfDue(db: Db, activation: Pick<ActivationContext, 'apiHost' | 'apiKey'>): Promise<boolean> {
+export async function startSweepIfDue(db: Db, activation: InvokeContext): Promise<boolean> {
   try {
     if (!(await claimSweepStart(db, sweepIntervalSeconds))) return false;
     const outcome = await invokeAsync(activation, processSweepAction, {});

@@ -52,6 +52,8 @@ export interface SweepCounts {
   dispatched: number;
   /** Invokes refused (429) or failed: those jobs stay queued for the next sweep. */
   dispatchFailed: number;
+  /** Dispatches the Functions API refused for their credential (401/403): every job waits until the key is fixed. */
+  dispatchUnauthorized: number;
   /** Due jobs left queued because MAX_CONCURRENT_JOBS were busy. */
   dispatchCapped: number;
   quotaWindowsDeleted: number;
@@ -71,6 +73,7 @@ function emptyCounts(): SweepCounts {
     uploadsExpired: 0,
     dispatched: 0,
     dispatchFailed: 0,
+    dispatchUnauthorized: 0,
     dispatchCapped: 0,
     quotaWindowsDeleted: 0,
     errors: 0,
@@ -142,6 +145,7 @@ export async function runSweep(services: SweepServices): Promise<SweepResult> {
         if (outcome === 'not_queued') continue;
         // Throttled (429), unreachable or capped: the rest would fare the same; they wait for the next sweep.
         if (outcome === 'capped') counts.dispatchCapped += 1;
+        else if (outcome === 'unauthorized') counts.dispatchUnauthorized += 1;
         else counts.dispatchFailed += 1;
         break;
       }
@@ -158,7 +162,11 @@ export async function runSweep(services: SweepServices): Promise<SweepResult> {
     });
   }
   const result = { skipped: false as const, ...counts, durationMs: Date.now() - startedAt };
-  log.info('sweep', result);
+  if (counts.dispatchUnauthorized > 0) {
+    log.error('sweep: NO JOB CAN START: the Functions API refuses the dispatch credential (FUNCTIONS_ACCESS_KEY, else __OW_API_KEY); create a key with npm run deploy or doctl serverless key create and redeploy', result);
+  } else {
+    log.info('sweep', result);
+  }
   return result;
 }
 

@@ -19,7 +19,7 @@ export interface BuiltFunction {
 }
 
 export async function buildProject(rootDir: string): Promise<BuiltFunction[]> {
-  const project = loadProject(rootDir, { unresolved: 'empty' });
+  const project = loadProject(rootDir, { unresolved: 'placeholder' });
   return Promise.all(project.functions.map((fn) => buildFunction(fn)));
 }
 

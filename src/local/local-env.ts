@@ -11,14 +11,16 @@ const mebibyte = 1024 * 1024;
 const gibibyte = 1024 * mebibyte;
 
 /**
- * Values for project.yml's `${VAR}`s when running locally, so `npm run dev` needs no setup: the
- * page and curl can upload at once (anonymous uploads on, generous limits). `.env` and the shell
- * override them; deployed defaults are strict (see .env.example).
+ * The settings `npm run dev` deploys with unless `.env` or the shell say otherwise, so it needs no
+ * setup: the page and curl can upload at once (anonymous uploads on, generous limits). The local
+ * platform adds what its services decide (database, Spaces, origins, the access key). Every value
+ * is non-empty, because a deploy refuses an empty `${VAR}` and so does the local platform; settings
+ * not listed here take their defaults from src/config.ts, as in a deployment.
  */
 export const localDefaults: Record<string, string> = {
-  DATABASE_CA_CERT: '',
+  // For a DATABASE_URL of your own without TLS (noCaCert in src/config.ts); the local Postgres brings its CA.
+  DATABASE_CA_CERT: 'none',
   SPACES_BUCKET: 'sluice-local',
-  API_KEYS: '',
   ALLOW_ANONYMOUS_UPLOADS: 'true',
   MAX_UPLOAD_BYTES: String(5 * gibibyte),
   ALLOWED_CONTENT_TYPES: '*/*',
@@ -26,8 +28,4 @@ export const localDefaults: Record<string, string> = {
   UPLOADS_PER_HOUR: '10000',
   BYTES_PER_DAY: String(1024 * gibibyte),
   MAX_CONCURRENT_JOBS: '20',
-  // Empty: the defaults of src/config.ts (60 s lease, 15 s heartbeat, 10 s first retry delay).
-  LEASE_SECONDS: '',
-  HEARTBEAT_SECONDS: '',
-  RETRY_BASE_DELAY_SECONDS: '',
 };

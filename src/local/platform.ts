@@ -4,9 +4,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadDatabaseConfig } from '../config.js';
+import { loadDatabaseConfig, optionalSettings, requiredSettings } from '../config.js';
 import { migrate } from '../db/migrate.js';
-import { startFunctionsRuntime, type FunctionsRuntime } from './functions/runtime.js';
+import { newAccessKey, startFunctionsRuntime, type FunctionsRuntime } from './functions/runtime.js';
 import { startLocalPostgres, type LocalPostgres } from './postgres.js';
 import { loadProject, readEnvFile } from './project.js';
 import { startLocalSpaces, type LocalSpaces, type LocalSpacesRequest } from './spaces.js';
@@ -15,12 +15,15 @@ import { startWebServer, type WebServer } from './web-server.js';
 
 export { devPorts, localDefaults, localNamespace };
 
+/** Settings the platform fills from the services it starts, unless given. */
+const providedByPlatform = ['DATABASE_URL', 'ALLOWED_ORIGINS', 'SPACES_ENDPOINT', 'SPACES_REGION', 'SPACES_KEY', 'SPACES_SECRET', 'FUNCTIONS_ACCESS_KEY'];
+
 export interface PlatformOptions {
   rootDir: string;
   /** Where Postgres and S3 keep their files. Absent: a temporary folder removed at stop. */
   dataDir?: string;
   ports?: Partial<Record<keyof typeof devPorts, number>>;
-  /** Read the root .env and the process environment (npm run dev); tests leave both out. */
+  /** Read the root .env and Sluice's settings from the process environment (npm run dev); tests leave both out. */
   inheritEnvironment?: boolean;
   /** Last word on every variable (tests use it for small limits, keys, thresholds). */
   env?: Record<string, string>;
@@ -40,7 +43,7 @@ export interface Platform {
   runtime: FunctionsRuntime;
   databaseUrl: string;
   spaces: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
-  /** The variables project.yml was resolved with. */
+  /** The settings the functions are deployed with: what a deploy's `.env` would hold. */
   env: Record<string, string>;
   /** Re-reads project.yml and the bundles: new activations run the new code. */
   redeploy(): Promise<void>;
@@ -50,12 +53,15 @@ export interface Platform {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const log = options.log ?? (() => {});
   const ports = { ...devPorts, ...options.ports };
+  const inherited = options.inheritEnvironment ? inheritedSettings(options.rootDir) : {};
+  const given = { ...inherited, ...options.env };
+  // Refuse what a deploy would refuse before starting anything; what the services will decide
+  // (database, Spaces, origins, the access key) stands in as a placeholder for this check.
+  loadProject(options.rootDir, { variables: { ...localDefaults, ...Object.fromEntries(providedByPlatform.map((name) => [name, 'local'])), ...given } });
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'sluice-'));
   mkdirSync(dataDir, { recursive: true });
 
-  const inherited = options.inheritEnvironment ? { ...readEnvFile(path.join(options.rootDir, '.env')), ...definedOnly(process.env) } : {};
-  const given = { ...inherited, ...options.env };
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
@@ -67,8 +73,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const web = await startWebServer({ directory: webDirectory(options.rootDir), port: ports.web });
     stops.push(() => web.stop());
 
-    const databaseUrl = given.DATABASE_URL ?? (await startPostgres(dataDir, ports.postgres, !temporary, log, stops)).url;
-    const applied = await migrate(databaseUrl, { caCert: loadDatabaseConfig({ ...given, DATABASE_URL: databaseUrl }).caCert });
+    const localPostgres = given.DATABASE_URL === undefined ? await startPostgres(dataDir, ports.postgres, !temporary, log, stops) : undefined;
+    // The local Postgres takes verified TLS only, like Managed PostgreSQL: its CA is the functions' DATABASE_CA_CERT.
+    const databaseSettings: Record<string, string> = localPostgres ? { DATABASE_URL: localPostgres.url, DATABASE_CA_CERT: localPostgres.caCert } : {};
+    const database = loadDatabaseConfig({ ...given, ...databaseSettings });
+    const databaseUrl = database.url;
+    const applied = await migrate(databaseUrl, { caCert: database.caCert });
     if (applied.length > 0) log(`migrations applied: ${applied.join(', ')}`);
 
     const allowedOrigins = given.ALLOWED_ORIGINS ?? originsOf(web);
@@ -82,9 +92,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         }
       : await startSpaces(dataDir, ports.spaces, given.SPACES_BUCKET ?? localDefaults.SPACES_BUCKET ?? 'sluice-local', allowedOrigins, options, stops);
 
+    // The local runtime accepts only the key it issues: a deployed key in .env means nothing here,
+    // and a test that sets another one sees dispatch refused, as a deployment with a bad key would.
+    const accessKey = newAccessKey();
     const env: Record<string, string> = {
       ...localDefaults,
       ...given,
+      ...databaseSettings,
+      FUNCTIONS_ACCESS_KEY: options.env?.FUNCTIONS_ACCESS_KEY ?? accessKey,
       DATABASE_URL: databaseUrl,
       ALLOWED_ORIGINS: allowedOrigins,
       SPACES_ENDPOINT: spaces.endpoint,
@@ -98,6 +113,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       project: readProject(),
       port: ports.functions,
       namespace: localNamespace,
+      accessKeys: [accessKey],
       triggers: options.triggers ?? true,
       log,
       ...options.runtimeLimits,
@@ -167,6 +183,15 @@ function originsOf(web: WebServer): string {
   return [url.origin, `http://localhost:${url.port}`].join(',');
 }
 
-function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+/**
+ * What `npm run dev` takes from the developer: every line of the root .env (a deploy would pass
+ * them all to the functions too), then Sluice's own settings from the shell — not the rest of the
+ * shell's environment, which a deploy never passes on.
+ */
+function inheritedSettings(rootDir: string): Record<string, string> {
+  const names = new Set<string>([...requiredSettings, ...optionalSettings]);
+  const fromShell = Object.entries(process.env).filter((entry): entry is [string, string] => names.has(entry[0]) && entry[1] !== undefined);
+  // A key made for the deployed namespace (npm run deploy writes it to .env) is no key here.
+  const { FUNCTIONS_ACCESS_KEY: _deployed, ...fromFile } = readEnvFile(path.join(rootDir, '.env'));
+  return { ...fromFile, ...Object.fromEntries(fromShell) };
 }

@@ -4,6 +4,7 @@
 // start here, so what runs locally is what would deploy.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 
@@ -108,19 +109,9 @@ export class ProjectError extends Error {
   override name = 'ProjectError';
 }
 
-/** Parses a `.env` file: KEY=value lines, `#` comments, optional single or double quotes. */
+/** Parses a `.env` file with dotenv, the parser the deployer itself uses (deployer src/util.ts getPropsFromFile). */
 export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    const [, key, value = ''] = match as unknown as [string, string, string];
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    env[key] = quoted ? (quoted[2] ?? '') : value.replace(/\s+#.*$/, '');
-  }
-  return env;
+  return parseDotenv(text);
 }
 
 export function readEnvFile(file: string): Record<string, string> {
@@ -128,45 +119,151 @@ export function readEnvFile(file: string): Record<string, string> {
 }
 
 /**
- * Replaces every `${VAR}` textually, as the deployer does. The YAML is parsed afterwards, so a
- * value is inserted raw: that is why project.yml quotes them. Values are escaped for a
- * double-quoted YAML scalar so a secret with `"` or `\` in it cannot break the file.
+ * What `doctl serverless deploy` substitutes project.yml from (deployer src/util.ts
+ * substituteFromEnvAndFiles): the shell environment, which wins, then the properties of the env
+ * file (the root `.env`); and, for `${<path}`, a file of the project read as properties.
  */
-export function substituteVariables(
-  text: string,
-  variables: Record<string, string | undefined>,
-  unresolved: 'error' | 'empty' = 'error',
-): string {
-  const missing = new Set<string>();
-  const result = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_whole, name: string) => {
-    const value = variables[name];
-    if (value === undefined) {
-      missing.add(name);
-      return '';
-    }
-    return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-  });
-  if (missing.size > 0 && unresolved === 'error') {
-    throw new ProjectError(
-      `project.yml uses ${[...missing].map((name) => `\${${name}}`).join(', ')} but ${missing.size === 1 ? 'it is' : 'they are'} not set in the environment or .env`,
-    );
+export interface SubstitutionSources {
+  environment: Record<string, string | undefined>;
+  envFile: Record<string, string>;
+  /** The properties of a project file named by `${<path}` (path relative to the project root); undefined when it does not exist. */
+  projectFile: (relativePath: string) => Record<string, string> | undefined;
+}
+
+/** The sources a deploy from `rootDir` sees: this process's environment and the files on disk. */
+export function deploySources(rootDir: string): SubstitutionSources {
+  return {
+    environment: process.env,
+    envFile: readEnvFile(path.join(rootDir, '.env')),
+    projectFile: (relativePath) => readPropertiesFile(path.join(rootDir, relativePath)),
+  };
+}
+
+/**
+ * The sources of a deploy whose `.env` holds exactly `values` and whose shell sets none of them:
+ * how the local platform deploys (its `.env` is the local services' settings). `${<.env}` reads
+ * `values`; any other `${<path}` reads the file under `rootDir`.
+ */
+export function envFileSources(rootDir: string, values: Record<string, string>): SubstitutionSources {
+  return {
+    environment: {},
+    envFile: values,
+    projectFile: (relativePath) => (path.normalize(relativePath) === '.env' ? values : readPropertiesFile(path.join(rootDir, relativePath))),
+  };
+}
+
+/** A properties file as the deployer reads one: JSON if it parses as JSON, else dotenv. */
+function readPropertiesFile(file: string): Record<string, string> | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  try {
+    const json: unknown = JSON.parse(text);
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, string>;
+  } catch {
+    // Not JSON: a properties file.
   }
-  return result;
+  return parseDotenv(text);
+}
+
+export interface Substitution {
+  content: string;
+  /** Every reference that could not be resolved, in order: a deploy with any of them fails. */
+  unresolved: string[];
+}
+
+/**
+ * Substitutes project.yml exactly as the deployer does (deployer src/util.ts
+ * substituteFromEnvAndFiles), because what the local platform accepts must deploy:
+ * - `${VAR}`: `environment[VAR] || envFile[VAR]`, inserted as it is (no escaping of `"` or `\`;
+ *   only newlines become `\n`). **An empty value is unresolved**, like a missing one.
+ * - `${|VAR}`: the same, without turning newlines into `\n`.
+ * - `${<path}`: the project file at `path` read as properties, inserted as JSON; a missing or
+ *   empty file is unresolved.
+ * - `$(A B …)` (and `${A B}`): a JSON dictionary of those variables; each must resolve.
+ * An unresolved reference is replaced by `<name>` (or, for a file, `unresolvedFile` when given) and
+ * reported; a reference without its closing brace is an error.
+ */
+export function substituteLikeDeployer(input: string, sources: SubstitutionSources, options: { unresolvedFile?: string } = {}): Substitution {
+  const unresolved: string[] = [];
+  const lookup = (name: string): string | undefined => sources.environment[name] || sources.envFile[name] || undefined;
+  let rest = input;
+  let content = '';
+  for (let next = nextReference(rest); next !== undefined; next = nextReference(rest)) {
+    const after = rest.slice(next.index + 2);
+    const end = after.indexOf(next.terminator);
+    if (end < 0) throw new ProjectError('project.yml has a runaway variable name or path directive (a "${" or "$(" that is never closed)');
+    let name = after.slice(0, end).trim();
+    let value: string | undefined;
+    let escapeNewlines = true;
+    if (next.terminator === ')' || /\s/.test(name)) {
+      const dictionary: Record<string, string> = {};
+      for (const token of name.split(/\s+/)) {
+        const found = lookup(token);
+        if (found === undefined) unresolved.push(token);
+        dictionary[token] = found ?? `<${token}>`;
+      }
+      value = JSON.stringify(dictionary);
+    } else if (name.startsWith('<')) {
+      const properties = sources.projectFile(name.slice(1).trim());
+      const json = properties === undefined ? '{}' : JSON.stringify(properties);
+      value = json === '{}' ? undefined : json;
+    } else {
+      if (name.startsWith('|')) {
+        name = name.slice(1).trim();
+        escapeNewlines = false;
+      }
+      value = lookup(name);
+    }
+    if (value === undefined) {
+      unresolved.push(name);
+      value = name.startsWith('<') && options.unresolvedFile !== undefined ? options.unresolvedFile : `<${name}>`;
+    } else if (escapeNewlines) {
+      value = value.split('\n').join('\\n');
+    }
+    content += rest.slice(0, next.index) + value;
+    rest = after.slice(end + 1);
+  }
+  return { content: content + rest, unresolved };
+}
+
+function nextReference(text: string): { index: number; terminator: '}' | ')' } | undefined {
+  const brace = text.indexOf('${');
+  const paren = text.indexOf('$(');
+  if (brace < 0 && paren < 0) return undefined;
+  if (paren < 0 || (brace >= 0 && brace < paren)) return { index: brace, terminator: '}' };
+  return { index: paren, terminator: ')' };
+}
+
+/** The deployer's own words for a failed substitution, so a local failure reads like the deploy's. */
+export function unresolvedMessage(unresolved: string[]): string {
+  return `The following substitutions could not be resolved: '${unresolved.join("', '")}' (missing or empty in the shell and in .env)`;
 }
 
 export interface LoadProjectOptions {
-  /** Values for `${VAR}`; defaults to the root .env overlaid with process.env (the shell wins, as with doctl). */
-  variables?: Record<string, string | undefined>;
-  /** 'empty' lets the build read the project without any configuration; deploys and the platform use 'error'. */
-  unresolved?: 'error' | 'empty';
+  /** Where `${…}` values come from; default: this process's environment and the root .env, as for a deploy. */
+  sources?: SubstitutionSources;
+  /** Shorthand for `envFileSources(rootDir, variables)`: deploy as if `.env` held exactly these. */
+  variables?: Record<string, string>;
+  /**
+   * 'placeholder' reads the project's shape without any configuration (the build; tests of the
+   * layout): unresolved references keep the deployer's `<name>` placeholder. Deploys and the
+   * local platform use 'error'.
+   */
+  unresolved?: 'error' | 'placeholder';
 }
 
 export function loadProject(rootDir: string, options: LoadProjectOptions = {}): Project {
   const file = path.join(rootDir, 'project.yml');
   const text = readFileSync(file, 'utf8');
-  if (text.includes('\t')) throw new ProjectError(`${file} contains a tab character; the deployer rejects tabs`);
-  const variables = options.variables ?? { ...readEnvFile(path.join(rootDir, '.env')), ...process.env };
-  const parsed = projectSchema.safeParse(parseYaml(substituteVariables(text, variables, options.unresolved)));
+  const sources = options.sources ?? (options.variables === undefined ? deploySources(rootDir) : envFileSources(rootDir, options.variables));
+  // Reading only the shape, a missing `.env` stands for an empty dictionary, so it still parses.
+  const substituted = substituteLikeDeployer(text, sources, options.unresolved === 'placeholder' ? { unresolvedFile: '{}' } : {});
+  if (substituted.unresolved.length > 0 && options.unresolved !== 'placeholder') {
+    throw new ProjectError(`${file}: ${unresolvedMessage(substituted.unresolved)}`);
+  }
+  // The deployer checks for tabs after substitution, so a value with a tab fails the deploy too.
+  if (substituted.content.includes('\t')) throw new ProjectError(`${file}: YAML configuration may not contain tabs (in project.yml or a substituted value)`);
+  const parsed = projectSchema.safeParse(parseYaml(substituted.content));
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new ProjectError(`${file} is not a valid project:\n${issues.join('\n')}`);

@@ -15,12 +15,15 @@ import {
 const keyHash = 'a'.repeat(64);
 
 describe('upload config', () => {
-  it('is strict by default: no keys and no anonymous opt-in is an error naming the variable', () => {
-    expect(() => loadUploadConfig({})).toThrow(new ConfigError('API_KEYS is required unless ALLOW_ANONYMOUS_UPLOADS=true'));
+  it('needs a decision on who may upload: ALLOW_ANONYMOUS_UPLOADS, and keys when it is false', () => {
+    expect(() => loadUploadConfig({})).toThrow(new ConfigError('ALLOW_ANONYMOUS_UPLOADS is required ("true" or "false")'));
+    expect(() => loadUploadConfig({ ALLOW_ANONYMOUS_UPLOADS: 'false' })).toThrow(
+      new ConfigError('API_KEYS is required when ALLOW_ANONYMOUS_UPLOADS=false (or set ALLOW_ANONYMOUS_UPLOADS=true)'),
+    );
   });
 
-  it('treats empty strings (unresolved optional variables) as defaults', () => {
-    const config = loadUploadConfig({ API_KEYS: keyHash, MAX_UPLOAD_BYTES: '', UPLOADS_PER_HOUR: ' ', ALLOWED_CONTENT_TYPES: '' });
+  it('treats empty optional settings as their defaults', () => {
+    const config = loadUploadConfig({ ALLOW_ANONYMOUS_UPLOADS: 'false', API_KEYS: keyHash, MAX_UPLOAD_BYTES: '', UPLOADS_PER_HOUR: ' ', ALLOWED_CONTENT_TYPES: '' });
     expect(config.maxUploadBytes).toBe(maxUploadBytesDefault);
     expect(config.uploadsPerHour).toBe(uploadsPerHourDefault);
     expect(config.allowedContentTypes).toContain('text/csv');

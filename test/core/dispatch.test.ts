@@ -17,7 +17,7 @@ let runtime: FunctionsRuntime;
 let throttledRuntime: FunctionsRuntime;
 beforeAll(async () => {
   core = await startCoreServices();
-  const project = loadProject(rootDir, { unresolved: 'empty' });
+  const project = loadProject(rootDir, { unresolved: 'placeholder' });
   runtime = await startFunctionsRuntime({ project, triggers: false });
   throttledRuntime = await startFunctionsRuntime({ project, triggers: false, maxInvocationsPerMinute: 1 });
 });
@@ -37,23 +37,41 @@ async function queuedJob(): Promise<string> {
 }
 
 describe('invokeAsync', () => {
-  it('starts process/file without waiting and returns the activation id', async () => {
-    const outcome = await invokeAsync({ apiHost: runtime.apiHost, apiKey: runtime.apiKey }, processFileAction, { jobId: 'x' });
+  it('starts process/file with the namespace access key, without waiting, and returns the activation id', async () => {
+    const outcome = await invokeAsync({ apiHost: runtime.apiHost, apiKey: undefined, accessKey: runtime.accessKey }, processFileAction, { jobId: 'x' });
     expect(outcome).toMatchObject({ ok: true });
     if (!outcome.ok || outcome.activationId === null) throw new Error('no activation id');
     await expect.poll(() => runtime.activation(outcome.activationId as string)?.name, { timeout: 10_000 }).toContain('file');
   });
 
-  it('reports a wrong key, a throttled namespace and an unreachable host without throwing', async () => {
-    const wrongKey = await invokeAsync({ apiHost: runtime.apiHost, apiKey: `${randomUUID()}:nope` }, processFileAction, {});
-    expect(wrongKey).toMatchObject({ ok: false, reason: 'refused', status: 401 });
+  it('prefers the access key to __OW_API_KEY, which is only the fallback', async () => {
+    // The local runtime, like DigitalOcean since the 2026 key change, does not take __OW_API_KEY.
+    expect(await invokeAsync({ apiHost: runtime.apiHost, apiKey: runtime.apiKey, accessKey: runtime.accessKey }, processFileAction, {})).toMatchObject({ ok: true });
+    expect(await invokeAsync({ apiHost: runtime.apiHost, apiKey: runtime.apiKey, accessKey: undefined }, processFileAction, {})).toMatchObject({
+      ok: false,
+      reason: 'unauthorized',
+      status: 401,
+      credential: '__OW_API_KEY',
+    });
+    const lenient = await startFunctionsRuntime({ project: loadProject(rootDir, { unresolved: 'placeholder' }), triggers: false, acceptActivationKeys: true });
+    try {
+      expect(await invokeAsync({ apiHost: lenient.apiHost, apiKey: lenient.apiKey, accessKey: undefined }, processFileAction, {})).toMatchObject({ ok: true });
+    } finally {
+      await lenient.stop();
+    }
+  });
 
-    const throttled = { apiHost: throttledRuntime.apiHost, apiKey: throttledRuntime.apiKey };
+  it('reports a wrong key, a throttled namespace and an unreachable host without throwing', async () => {
+    const wrongKey = await invokeAsync({ apiHost: runtime.apiHost, apiKey: undefined, accessKey: `dof_v1_${randomUUID()}:nope` }, processFileAction, {});
+    expect(wrongKey).toMatchObject({ ok: false, reason: 'unauthorized', status: 401, credential: 'FUNCTIONS_ACCESS_KEY' });
+
+    const throttled = { apiHost: throttledRuntime.apiHost, apiKey: undefined, accessKey: throttledRuntime.accessKey };
     expect((await invokeAsync(throttled, processFileAction, {})).ok).toBe(true);
     expect(await invokeAsync(throttled, processFileAction, {})).toMatchObject({ ok: false, reason: 'throttled', status: 429 });
 
-    expect(await invokeAsync({ apiHost: 'http://127.0.0.1:9', apiKey: 'a:b' }, processFileAction, {})).toMatchObject({ ok: false, reason: 'unreachable' });
-    expect(await invokeAsync({ apiHost: undefined, apiKey: undefined }, processFileAction, {})).toMatchObject({ ok: false, reason: 'not_configured' });
+    expect(await invokeAsync({ apiHost: 'http://127.0.0.1:9', apiKey: undefined, accessKey: 'a:b' }, processFileAction, {})).toMatchObject({ ok: false, reason: 'unreachable' });
+    expect(await invokeAsync({ apiHost: undefined, apiKey: undefined, accessKey: undefined }, processFileAction, {})).toMatchObject({ ok: false, reason: 'not_configured' });
+    expect(await invokeAsync({ apiHost: runtime.apiHost, apiKey: undefined, accessKey: undefined }, processFileAction, {})).toMatchObject({ ok: false, reason: 'not_configured' });
   });
 });
 
@@ -68,12 +86,24 @@ describe('dispatchJob', () => {
     expect(typeof dispatched?.detail?.invokedActivationId).toBe('string');
   });
 
-  it('leaves the job queued and says why when the invoke fails', async () => {
+  it('leaves the job queued and names the refused key when the Functions API says 401', async () => {
     const jobId = await queuedJob();
-    const outcome = await dispatchJob(jobId, { db: core.db, context: { apiHost: runtime.apiHost, apiKey: 'x:y' }, actor, maxConcurrentJobs: 100 });
-    expect(outcome).toBe('invoke_failed');
+    const context = { apiHost: runtime.apiHost, apiKey: undefined, accessKey: 'dof_v1_revoked:secret' };
+    const outcome = await dispatchJob(jobId, { db: core.db, context, actor, maxConcurrentJobs: 100 });
+    expect(outcome).toBe('unauthorized');
     expect(await findJob(core.db, jobId)).toMatchObject({ status: 'queued', dispatchedAt: null });
-    expect((await listJobEvents(core.db, jobId)).at(-1)).toMatchObject({ event: 'dispatch_failed', detail: { reason: 'refused', status: 401 } });
+    expect((await listJobEvents(core.db, jobId)).at(-1)).toMatchObject({
+      event: 'dispatch_failed',
+      detail: { reason: 'unauthorized', status: 401, credential: 'FUNCTIONS_ACCESS_KEY' },
+    });
+  });
+
+  it('leaves the job queued and says why when the Functions API cannot be reached', async () => {
+    const jobId = await queuedJob();
+    const context = { apiHost: 'http://127.0.0.1:9', apiKey: undefined, accessKey: runtime.accessKey };
+    expect(await dispatchJob(jobId, { db: core.db, context, actor, maxConcurrentJobs: 100 })).toBe('invoke_failed');
+    expect(await findJob(core.db, jobId)).toMatchObject({ status: 'queued', dispatchedAt: null });
+    expect((await listJobEvents(core.db, jobId)).at(-1)).toMatchObject({ event: 'dispatch_failed', detail: { reason: 'unreachable' } });
   });
 
   it('does not invoke beyond the concurrency cap', async () => {

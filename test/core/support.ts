@@ -62,7 +62,7 @@ export function uploadServicesFor(core: CoreServices, env: Record<string, string
     db: core.db,
     storage: core.storage,
     config: loadUploadConfig(env),
-    activation: { apiHost: undefined, apiKey: undefined, activationId: 'act-test', codeVersion: 'test', deadlineMs: undefined },
+    activation: { apiHost: undefined, apiKey: undefined, accessKey: undefined, activationId: 'act-test', codeVersion: 'test', deadlineMs: undefined },
     maxConcurrentJobs: 10,
   };
 }

@@ -117,7 +117,7 @@ describe('multipart upload', () => {
 
 describe('create checks', () => {
   it('requires a valid key unless anonymous uploads are on; a key is the client id', async () => {
-    const keyed = services({ API_KEYS: sha256Hex(apiKey), ALLOWED_CONTENT_TYPES: 'text/plain' });
+    const keyed = services({ ALLOW_ANONYMOUS_UPLOADS: 'false', API_KEYS: sha256Hex(apiKey), ALLOWED_CONTENT_TYPES: 'text/plain' });
     const request = { filename: 'k.txt', size: 1, contentType: 'text/plain' };
     expect((await apiError(createUpload(keyed, request, freshClient()))).code).toBe('UNAUTHORIZED');
     expect((await apiError(createUpload(keyed, request, { authorization: 'Bearer wrong' }))).status).toBe(401);

@@ -137,7 +137,7 @@ describe('webFunction', () => {
 });
 
 describe('with the params the local runtime builds', () => {
-  const project = loadProject(rootDir, { unresolved: 'empty' });
+  const project = loadProject(rootDir, { unresolved: 'placeholder' });
   const create = project.functions.find((fn) => fn.qualifiedName === 'presign/create');
   if (create === undefined) throw new Error('presign/create missing from project.yml');
 

@@ -51,7 +51,7 @@ export async function restInvoke(
   name: string,
   params: Record<string, unknown>,
   query: string,
-  apiKey = runtime.apiKey,
+  apiKey = runtime.accessKey,
 ): Promise<Response> {
   return fetch(`${runtime.apiHost}/api/v1/namespaces/_/actions/${name}?${query}`, {
     method: 'POST',
@@ -65,7 +65,7 @@ export async function waitForActivation(runtime: FunctionsRuntime, activationId:
   return vi.waitFor(
     async () => {
       const response = await fetch(`${runtime.apiHost}/api/v1/namespaces/_/activations/${activationId}`, {
-        headers: { authorization: basicAuth(runtime.apiKey) },
+        headers: { authorization: basicAuth(runtime.accessKey) },
       });
       if (response.status !== 200) throw new Error(`activation ${activationId}: ${response.status}`);
       return (await response.json()) as ActivationRecord;

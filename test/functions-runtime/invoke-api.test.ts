@@ -55,7 +55,7 @@ describe('invoke API', () => {
   });
 
   it('refuses a wrong or missing key with 401, and an unknown function or activation with 404', async () => {
-    const wrong = await restInvoke(fixture.runtime, 'jobs/plain', {}, 'blocking=true', `${fixture.runtime.apiKey.split(':')[0]}:wrong`);
+    const wrong = await restInvoke(fixture.runtime, 'jobs/plain', {}, 'blocking=true', `${fixture.runtime.accessKey.split(':')[0]}:wrong`);
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ error: 'The supplied authentication is invalid' });
     const missing = await fetch(`${fixture.runtime.apiHost}/api/v1/namespaces/_/actions/jobs/plain?blocking=true`, { method: 'POST' });
@@ -64,15 +64,23 @@ describe('invoke API', () => {
     const unknown = await restInvoke(fixture.runtime, 'jobs/nothing', {}, 'blocking=true');
     expect(unknown.status).toBe(404);
     const noRecord = await fetch(`${fixture.runtime.apiHost}/api/v1/namespaces/_/activations/${'0'.repeat(32)}`, {
-      headers: { authorization: basicAuth(fixture.runtime.apiKey) },
+      headers: { authorization: basicAuth(fixture.runtime.accessKey) },
     });
     expect(noRecord.status).toBe(404);
+  });
+
+  it('authenticates with a namespace access key, not with the key activations are handed', async () => {
+    expect(fixture.runtime.accessKey).toMatch(/^dof_v1_[0-9a-f]+:\S+$/);
+    expect((await restInvoke(fixture.runtime, 'jobs/plain', {}, 'blocking=true')).status).toBe(200);
+    // __OW_API_KEY is refused unless the runtime is told to accept it (legacy keys, see runtime.ts).
+    const legacy = await restInvoke(fixture.runtime, 'jobs/plain', {}, 'blocking=true', fixture.runtime.apiKey);
+    expect(legacy.status).toBe(401);
   });
 
   it('invokes web functions too, and takes the namespace by name or as _', async () => {
     const response = await fetch(`${fixture.runtime.apiHost}/api/v1/namespaces/${fixture.runtime.namespace}/actions/web/final?blocking=true&result=true`, {
       method: 'POST',
-      headers: { authorization: basicAuth(fixture.runtime.apiKey) },
+      headers: { authorization: basicAuth(fixture.runtime.accessKey) },
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ body: { tier: 'gold' } });

@@ -35,7 +35,7 @@ const config: ProcessingConfig = {
 };
 
 function activation(name: string): ActivationContext {
-  return { activationId: `act-${name}`, codeVersion: `build-${name}`, apiHost: undefined, apiKey: undefined, deadlineMs: undefined };
+  return { activationId: `act-${name}`, codeVersion: `build-${name}`, apiHost: undefined, apiKey: undefined, accessKey: undefined, deadlineMs: undefined };
 }
 
 function attempt(name: string, analyzers: readonly Analyzer[], overrides: Partial<ProcessingConfig> = {}): ProcessServices {

@@ -58,8 +58,19 @@ export interface FunctionsRuntimeOptions {
   /** 0 or absent: a free port. */
   port?: number;
   namespace?: string;
-  /** `uuid:key`; a random one when absent. */
+  /** The key activations get as `__OW_API_KEY` (`uuid:key`); a random one when absent. */
   apiKey?: string;
+  /**
+   * Namespace access keys (`<key id>:<secret>`) the REST API accepts; one is issued at start when
+   * absent (`accessKey`). DigitalOcean authenticates the REST API with these since 2026.
+   */
+  accessKeys?: string[];
+  /**
+   * Also accept `__OW_API_KEY` on the REST API. Default false: DigitalOcean's legacy namespace
+   * tokens stopped authenticating on 3 June 2026 (Functions release notes, 13 March 2026) and
+   * whether the key handed to an activation still does is not documented, so locally it does not.
+   */
+  acceptActivationKeys?: boolean;
   maxConcurrentActivations?: number;
   maxInvocationsPerMinute?: number;
   /** Run scheduled triggers (default true). */
@@ -77,7 +88,10 @@ export interface FunctionsRuntime {
   /** `http://127.0.0.1:<port>`, the value of `__OW_API_HOST`. */
   apiHost: string;
   namespace: string;
+  /** What activations of functions annotated `provide-api-key: true` get as `__OW_API_KEY`. */
   apiKey: string;
+  /** A namespace access key (`<key id>:<secret>`) the REST API accepts: the first of `accessKeys`, or one issued at start. */
+  accessKey: string;
   /** `${apiHost}/api/v1/web/${namespace}` */
   webBase: string;
   /** Routes new activations to the project's current bundles; running ones finish on the old. */
@@ -102,6 +116,11 @@ export class InvokeError extends Error {
 }
 
 const paramsSchema = z.record(z.string(), z.unknown());
+
+/** A key shaped like DigitalOcean's namespace access keys: id `dof_v1_…`, a secret shown once. */
+export function newAccessKey(): string {
+  return `dof_v1_${randomBytes(12).toString('hex')}:${randomBytes(32).toString('base64url')}`;
+}
 
 function transactionId(): string {
   return randomUUID().replace(/-/g, '');
@@ -159,6 +178,8 @@ function outcomeToResponse(outcome: RunOutcome, fn: FunctionSpec): { kind: Activ
 export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): Promise<FunctionsRuntime> {
   const namespace = options.namespace ?? defaultNamespace;
   const apiKey = options.apiKey ?? `${randomUUID()}:${randomBytes(32).toString('base64url')}`;
+  const [accessKey = newAccessKey(), ...moreAccessKeys] = options.accessKeys ?? [];
+  const acceptedKeys = [accessKey, ...moreAccessKeys, ...(options.acceptActivationKeys ? [apiKey] : [])].map((key) => Buffer.from(key));
   const log = options.log ?? (() => undefined);
   const runTriggers = options.triggers ?? true;
   const limits = new NamespaceLimits(
@@ -336,8 +357,8 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
     const match = /^Basic\s+(.+)$/i.exec(header);
     if (!match?.[1]) return false;
     const given = Buffer.from(Buffer.from(match[1], 'base64').toString('utf8'));
-    const expected = Buffer.from(apiKey);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    // Every key is compared (no early exit), each in constant time.
+    return acceptedKeys.map((expected) => given.length === expected.length && timingSafeEqual(given, expected)).includes(true);
   }
 
   /**
@@ -514,6 +535,7 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
     apiHost,
     namespace,
     apiKey,
+    accessKey,
     webBase: `${apiHost}/api/v1/web/${namespace}`,
     async deploy(project: Project): Promise<void> {
       const next = await readBuilds(project);
