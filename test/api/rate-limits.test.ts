@@ -152,3 +152,29 @@ describe('anonymous clients are counted by the address the edge saw', () => {
     expect(await createFrom(platform, victim)).toEqual({ status: 201, code: undefined });
   });
 });
+
+describe('CLIENT_ADDRESS_SOURCE=cf-connecting-ip', () => {
+  // DigitalOcean does not document that its edge sets CF-Connecting-IP, so the local platform does
+  // not invent it: the test writes it, standing in for a proxy that would.
+  let headerPlatform: Platform;
+
+  beforeAll(async () => {
+    headerPlatform = await startTestPlatform({
+      env: { ALLOW_ANONYMOUS_UPLOADS: 'true', UPLOADS_PER_HOUR: String(uploadsPerHour), CLIENT_ADDRESS_SOURCE: 'cf-connecting-ip' },
+    });
+  });
+
+  afterAll(async () => {
+    await headerPlatform?.stop();
+  });
+
+  it('counts the header, whatever the socket or X-Forwarded-For say', async () => {
+    const proxied = { 'cf-connecting-ip': '198.51.100.7' };
+    const sockets = ['127.0.0.5', '127.0.0.6', '127.0.0.7'];
+    for (const [index, from] of sockets.entries()) {
+      expect(await createFrom(headerPlatform, from, { ...proxied, 'x-forwarded-for': `203.0.113.${index}` })).toEqual({ status: 201, code: undefined });
+    }
+    expect(await createFrom(headerPlatform, '127.0.0.8', proxied)).toEqual({ status: 429, code: 'RATE_LIMITED' });
+    expect(await createFrom(headerPlatform, '127.0.0.5', { 'cf-connecting-ip': '198.51.100.8' })).toEqual({ status: 201, code: undefined });
+  });
+});
