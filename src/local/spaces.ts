@@ -2,8 +2,9 @@
 // signed headers and presigned-URL expiry, and does per-bucket CORS and multipart
 // (PLATFORM-FACTS "Local stand-ins"). It lacks ListParts and AbortMultipartUpload and does not
 // check that an upload exists or that the parts listed to complete it were uploaded; both are
-// added below, behind s3rver's own request pipeline.
-import { randomBytes } from 'node:crypto';
+// added below, behind s3rver's own request pipeline. So are bucket lifecycle configurations and
+// canned bucket ACLs (`npm run setup:bucket` sets both), which it answers 501 NotImplemented.
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -12,6 +13,8 @@ import S3rver from '@20minutes/s3rver';
 import accountModule from '@20minutes/s3rver/lib/models/account.js';
 import S3Error from '@20minutes/s3rver/lib/models/error.js';
 import FilesystemStore from '@20minutes/s3rver/lib/stores/filesystem.js';
+// The XML parser s3rver itself depends on (and so always installed with it).
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import * as z from 'zod';
 
 export interface LocalSpaces {
@@ -82,6 +85,7 @@ export async function startLocalSpaces(options: LocalSpacesOptions): Promise<Loc
   const store = new UploadCheckingStore(options.directory);
   s3.store = s3.context.store = store;
   serveListPartsAndAbort(s3, store);
+  serveBucketLifecycleAndAcl(s3, store);
   s3.on('error', (error) => {
     // 4xx answers (bad signature, missing key, ...) are normal S3 behaviour, not server faults.
     if ((error.status ?? 500) >= 500) log(`spaces: ${error.stack ?? error.message}`);
@@ -367,4 +371,230 @@ function listen(server: http.Server, port: number): Promise<number> {
       else resolve(address.port);
     });
   });
+}
+
+// ---- Bucket lifecycle configuration and canned ACLs -------------------------------------------
+
+/** The S3 limit on rules in one lifecycle configuration, and on a rule ID's length. */
+const maxLifecycleRules = 1_000;
+const maxLifecycleRuleIdLength = 255;
+/** A configuration document is a few KB; anything much larger is not one. */
+const maxConfigurationBodyBytes = 64 * 1024;
+/** The canned ACLs Spaces takes for a bucket (DigitalOcean docs: Spaces API reference, x-amz-acl). */
+const cannedBucketAcls = ['private', 'public-read'] as const;
+const allUsersGroupUri = 'http://acs.amazonaws.com/groups/global/AllUsers';
+const xmlSchemaInstance = 'http://www.w3.org/2001/XMLSchema-instance';
+/** s3rver's one account (lib/models/account.js DUMMY_ACCOUNT), which owns every bucket. */
+const bucketOwner = { ID: '123456789000', DisplayName: 'S3rver' };
+
+const lifecycleXmlParser = new XMLParser({
+  // Values stay strings, checked below; a number parsed leniently would hide "1.5" or "01".
+  parseTagValue: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  isArray: (name, jpath) => jpath === 'LifecycleConfiguration.Rule',
+});
+
+/** Kept as the text it arrived as: stored and answered back as it was given. */
+const daysSchema = z.string().regex(/^[1-9]\d{0,8}$/, 'must be a positive integer');
+/** An element with text only, or empty (`<Prefix/>` parses as ""). */
+const prefixSchema = z.string().max(1024);
+const lifecycleRuleSchema = z.strictObject({
+  ID: z.string().max(maxLifecycleRuleIdLength).optional(),
+  Status: z.enum(['Enabled', 'Disabled']),
+  Prefix: prefixSchema.optional(),
+  Filter: z.union([z.literal(''), z.strictObject({ Prefix: prefixSchema.optional() })]).optional(),
+  Expiration: z
+    .strictObject({
+      Days: daysSchema.optional(),
+      Date: z.string().regex(/^\d{4}-\d{2}-\d{2}T00:00:00(\.000)?Z$/, 'must be midnight UTC in ISO 8601').optional(),
+      ExpiredObjectDeleteMarker: z.enum(['true', 'false']).optional(),
+    })
+    .refine((expiration) => Object.keys(expiration).length === 1, 'Expiration takes exactly one of Days, Date or ExpiredObjectDeleteMarker')
+    .optional(),
+  AbortIncompleteMultipartUpload: z.strictObject({ DaysAfterInitiation: daysSchema }).optional(),
+  NoncurrentVersionExpiration: z.strictObject({ NoncurrentDays: daysSchema }).optional(),
+});
+type StoredLifecycleRule = z.infer<typeof lifecycleRuleSchema>;
+const lifecycleDocumentSchema = z.strictObject({
+  LifecycleConfiguration: z.strictObject({ Rule: z.array(lifecycleRuleSchema).min(1).max(maxLifecycleRules) }),
+});
+
+function malformedXml(): S3Error {
+  return new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+}
+
+/**
+ * Serves Put/Get/DeleteBucketLifecycle and Put/GetBucketAcl (canned ACLs), which s3rver answers
+ * 501 NotImplemented from inside its router: like serveListPartsAndAbort, only after CORS,
+ * signature verification and the bucket check have passed. Strict where Spaces or S3 are:
+ * - A lifecycle PUT must carry a Content-MD5 that matches its body (AWS docs:
+ *   API_PutBucketLifecycleConfiguration), and be a well-formed configuration: 1–1000 rules, each
+ *   with a Status, exactly one of Prefix or Filter (one form for all rules), at least one action,
+ *   unique IDs.
+ * - Spaces supports expiration and aborting incomplete multipart uploads only; "lifecycle policies
+ *   based on object tagging are not supported" (DigitalOcean docs: Spaces API reference). Tag,
+ *   And and object-size filters and storage-class transitions are refused (501), as is anything
+ *   unknown.
+ * - Bucket ACLs: the canned `private` and `public-read` of x-amz-acl, nothing else. The ACL is
+ *   stored and reported; the HTTP server in front refuses unsigned requests whatever it says.
+ */
+function serveBucketLifecycleAndAcl(s3: S3rver, store: UploadCheckingStore): void {
+  const routerIndex = s3.middleware.length - 1;
+  if (s3.middleware[routerIndex]?.router === undefined) {
+    throw new Error('@20minutes/s3rver no longer ends its middleware with its router; check src/local/spaces.ts against this version');
+  }
+  const extension: S3rver.Middleware = async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const bucket = ctx.params?.bucket;
+      const subresource = refusedBucketSubresource(ctx, error);
+      if (bucket === undefined || subresource === undefined) throw error;
+      if (ctx.state.account === undefined) throw new S3Error('AccessDenied', 'Access Denied');
+      const lifecycleFile = store.getResourcePath(bucket, undefined, 'lifecycle.json');
+      const aclFile = store.getResourcePath(bucket, undefined, 'acl.json');
+      if (subresource === 'lifecycle' && ctx.method === 'PUT') {
+        const rules = parseLifecycleConfiguration(await readConfigurationBody(ctx, { md5Required: true }));
+        await fs.writeFile(lifecycleFile, JSON.stringify(rules));
+        ctx.status = 200;
+        ctx.body = '';
+      } else if (subresource === 'lifecycle' && ctx.method === 'GET') {
+        const stored = await readJsonIfPresent(lifecycleFile);
+        if (stored === undefined) {
+          throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', { BucketName: bucket });
+        }
+        ctx.body = { LifecycleConfiguration: { '@': { xmlns: s3XmlNamespace }, Rule: z.array(lifecycleRuleSchema).parse(stored) } };
+      } else if (subresource === 'lifecycle' && ctx.method === 'DELETE') {
+        await fs.rm(lifecycleFile, { force: true });
+        ctx.status = 204;
+      } else if (subresource === 'acl' && ctx.method === 'PUT') {
+        const acl = await cannedAclOf(ctx);
+        await fs.writeFile(aclFile, JSON.stringify({ acl }));
+        ctx.status = 200;
+        ctx.body = '';
+      } else if (subresource === 'acl' && ctx.method === 'GET') {
+        const stored = z.object({ acl: z.enum(cannedBucketAcls) }).optional().parse(await readJsonIfPresent(aclFile));
+        // A new bucket is private: only its owner has access.
+        ctx.body = accessControlPolicy(stored?.acl ?? 'private');
+      } else {
+        throw error;
+      }
+    }
+  };
+  s3.middleware.splice(routerIndex, 0, extension);
+}
+
+/** `lifecycle` or `acl` when that is what s3rver just refused as not implemented, on the bucket itself. */
+function refusedBucketSubresource(ctx: S3rver.Context, error: unknown): 'lifecycle' | 'acl' | undefined {
+  if (!(error instanceof S3Error) || error.code !== 'NotImplemented') return undefined;
+  if (ctx.params?.key !== undefined) return undefined;
+  const asked = ['lifecycle', 'acl'].filter((name) => name in ctx.query);
+  return asked.length === 1 && (asked[0] === 'lifecycle' || asked[0] === 'acl') ? asked[0] : undefined;
+}
+
+/** Koa's Node request behind a context (`ctx.req`), which the extension's types leave out. */
+function nodeRequestOf(ctx: S3rver.Context): http.IncomingMessage {
+  const request: unknown = Reflect.get(ctx, 'req');
+  if (!(request instanceof http.IncomingMessage)) throw new Error('s3rver context without its Node request (ctx.req)');
+  return request;
+}
+
+async function readConfigurationBody(ctx: S3rver.Context, options: { md5Required: boolean }): Promise<Buffer> {
+  const request = nodeRequestOf(ctx);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxConfigurationBodyBytes) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  const md5Header = request.headers['content-md5'];
+  if (md5Header === undefined) {
+    if (options.md5Required) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+    return body;
+  }
+  const given = Buffer.from(String(md5Header), 'base64');
+  if (given.length !== 16 || given.toString('base64') !== String(md5Header)) {
+    throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.');
+  }
+  if (!given.equals(createHash('md5').update(body).digest())) {
+    throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+  }
+  return body;
+}
+
+function parseLifecycleConfiguration(body: Buffer): StoredLifecycleRule[] {
+  const xml = body.toString('utf8');
+  if (xml.trim() === '' || XMLValidator.validate(xml) !== true) throw malformedXml();
+  const document: unknown = lifecycleXmlParser.parse(xml);
+  refuseUnsupportedLifecycleFeatures(document);
+  const parsed = lifecycleDocumentSchema.safeParse(document);
+  if (!parsed.success) throw malformedXml();
+  const rules = parsed.data.LifecycleConfiguration.Rule;
+  // S3 takes either form of rule, the legacy rule-level Prefix or a Filter, but not both in one
+  // configuration; whether Spaces would is not documented, so neither does this.
+  if (rules.some((rule) => rule.Prefix !== undefined) && rules.some((rule) => rule.Filter !== undefined)) throw malformedXml();
+  const ids = new Set<string>();
+  for (const rule of rules) {
+    if ((rule.Prefix === undefined) === (rule.Filter === undefined)) throw malformedXml();
+    if (rule.Expiration === undefined && rule.AbortIncompleteMultipartUpload === undefined && rule.NoncurrentVersionExpiration === undefined) {
+      throw new S3Error('InvalidRequest', 'At least one action needs to be specified in a rule');
+    }
+    if (rule.ID !== undefined) {
+      if (ids.has(rule.ID)) throw new S3Error('InvalidArgument', 'Rule ID must be unique. Found same ID for more than one rule', { ArgumentName: 'ID', ArgumentValue: rule.ID });
+      ids.add(rule.ID);
+    }
+  }
+  return rules;
+}
+
+/** Features S3 has and Spaces does not (or is not known to): refused rather than stored and ignored. */
+function refuseUnsupportedLifecycleFeatures(document: unknown): void {
+  const rules = z.object({ LifecycleConfiguration: z.object({ Rule: z.array(z.record(z.string(), z.unknown())) }) }).safeParse(document);
+  if (!rules.success) return;
+  for (const rule of rules.data.LifecycleConfiguration.Rule) {
+    const filter = rule.Filter;
+    const filterKeys = typeof filter === 'object' && filter !== null ? Object.keys(filter) : [];
+    if (filterKeys.some((key) => key !== 'Prefix')) {
+      throw new S3Error('NotImplemented', 'Lifecycle rules filtered by tags or object size are not supported; filter by Prefix only');
+    }
+    if ('Transition' in rule || 'NoncurrentVersionTransition' in rule) {
+      throw new S3Error('NotImplemented', 'Lifecycle transitions between storage classes are not supported');
+    }
+  }
+}
+
+async function cannedAclOf(ctx: S3rver.Context): Promise<(typeof cannedBucketAcls)[number]> {
+  const body = await readConfigurationBody(ctx, { md5Required: false });
+  const { headers } = nodeRequestOf(ctx);
+  const grantHeaders = Object.keys(headers).filter((name) => name.startsWith('x-amz-grant-'));
+  if (body.length > 0 || grantHeaders.length > 0) {
+    throw new S3Error('NotImplemented', 'Only canned ACLs (x-amz-acl: private or public-read) are supported for buckets');
+  }
+  const parsed = z.enum(cannedBucketAcls).safeParse(headers['x-amz-acl']);
+  if (!parsed.success) {
+    throw new S3Error('InvalidArgument', 'A bucket ACL must be x-amz-acl: private or public-read', { ArgumentName: 'x-amz-acl', ArgumentValue: String(headers['x-amz-acl']) });
+  }
+  return parsed.data;
+}
+
+/** The AccessControlPolicy document S3 answers for a canned ACL (as s3rver's XML middleware renders plain objects). */
+function accessControlPolicy(acl: (typeof cannedBucketAcls)[number]): object {
+  const owner = bucketOwner;
+  const grants: object[] = [
+    { Grantee: { '@': { 'xmlns:xsi': xmlSchemaInstance, 'xsi:type': 'CanonicalUser' }, ...owner }, Permission: 'FULL_CONTROL' },
+  ];
+  if (acl === 'public-read') grants.push({ Grantee: { '@': { 'xmlns:xsi': xmlSchemaInstance, 'xsi:type': 'Group' }, URI: allUsersGroupUri }, Permission: 'READ' });
+  return { AccessControlPolicy: { '@': { xmlns: s3XmlNamespace }, Owner: owner, AccessControlList: { Grant: grants } } };
+}
+
+async function readJsonIfPresent(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+  } catch (error) {
+    if (isMissingFile(error)) return undefined;
+    throw error;
+  }
 }
