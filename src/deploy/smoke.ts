@@ -7,7 +7,7 @@
 //    functions dispatch with. The dry run answers at once and touches nothing.
 import * as z from 'zod';
 
-/** A web call that runs longer than 30 s is answered 202 by the platform (PLATFORM-FACTS "Web functions"); a little more than that. */
+/** A web call that runs longer than 30 s is answered 202 by the platform (docs/platform-facts.md "Web functions"); a little more than that. */
 export const webRequestTimeoutMs = 35_000;
 /** A blocking REST invoke waits up to 60 s for its result (OpenWhisk default); a little more than that. */
 export const invokeRequestTimeoutMs = 65_000;

@@ -1,8 +1,8 @@
 // The uploads bucket as Sluice needs it, set through the S3 API so a deploy can do it (`npm run
 // setup:bucket`, and a step of `npm run deploy`), idempotently: run it any number of times.
-// - Private: objects are reached only through URLs the functions presign (DESIGN "HTTP API").
+// - Private: objects are reached only through URLs the functions presign.
 // - CORS for the page's origins (ALLOWED_ORIGINS): browsers PUT bytes straight to the bucket and
-//   read `ETag` from every part's response to complete a multipart upload (PLATFORM-FACTS "Spaces").
+//   read `ETag` from every part's response to complete a multipart upload (docs/platform-facts.md "Spaces").
 //   The rule set is replaced as a whole, so ALLOWED_ORIGINS stays its one source.
 // - A lifecycle rule aborting incomplete multipart uploads: a safety net under the sweep, which
 //   aborts the uploads it expires itself. The bucket's other lifecycle rules are kept.
@@ -208,8 +208,9 @@ function isSerializedRequest(value: unknown): value is SerializedRequest {
  *   Content-MD5 header"), but SDK ≥ 3.729 sends a CRC32 checksum instead, which S3-compatible
  *   stores that predate flexible checksums refuse (botocore#3415, aws-sdk-java-v2#6243).
  * - A path-style `/<bucket>/` becomes `/<bucket>`: the SDK signs bucket-level requests with the
- *   trailing slash and the local S3 server verifies the signature without it (PLATFORM-FACTS
- *   "Local stand-ins"). S3 and Spaces treat both the same; virtual-hosted requests (`/`) are untouched.
+ *   trailing slash, and the local S3 server (@20minutes/s3rver, lib/middleware/authentication.js)
+ *   verifies the signature over a path rebuilt from the bucket name, without it. Spaces hosts are
+ *   addressed virtual-hosted (path `/`), which this leaves untouched.
  */
 export function createBucketStorage(config: SpacesConfig): Storage {
   const storage = createStorage(config);
