@@ -1,15 +1,17 @@
 // `npm run dev`: the whole system on this machine — Postgres, Spaces, the functions, the page —
 // with the sources watched: a change rebuilds the bundles and new activations run the new code
 // while running ones finish on the old, as a `doctl serverless deploy` would.
-import { watch } from 'node:fs';
 import path from 'node:path';
 import { build as buildPage, type Rolldown } from 'vite';
 import { stop as stopEsbuild } from 'esbuild';
 import { buildProject, formatBytes } from '../src/local/build.js';
 import { startPlatform, devPorts } from '../src/local/platform.js';
+import { watchTree } from '../src/local/watch.js';
 
 const rootDir = path.resolve(import.meta.dirname, '..');
 const rebuildDelayMs = 150;
+// Enough to see what a rebuild was for; a branch switch that touches hundreds says how many.
+const changedFilesNamed = 3;
 
 function portFromEnv(name: string, fallback: number): number {
   const value = process.env[name];
@@ -61,23 +63,36 @@ console.log(`
 
 let pending: NodeJS.Timeout | undefined;
 let rebuilding = Promise.resolve();
+// Sources changed since the last rebuild began; the bundles (packages/*/*/index.js) are not sources.
+const changed = new Set<string>();
 const watchers = ['src', 'packages'].map((dir) =>
-  watch(path.join(rootDir, dir), { recursive: true }, (_event, filename) => {
-    if (!filename || !filename.endsWith('.ts') || filename.includes('node_modules')) return;
-    clearTimeout(pending);
-    pending = setTimeout(() => {
-      rebuilding = rebuilding.then(rebuild);
-    }, rebuildDelayMs);
-  }),
+  watchTree(
+    path.join(rootDir, dir),
+    (file) => {
+      if (!file.endsWith('.ts')) return;
+      changed.add(path.join(dir, file));
+      clearTimeout(pending);
+      pending = setTimeout(() => {
+        const files = [...changed];
+        changed.clear();
+        rebuilding = rebuilding.then(() => rebuild(files));
+      }, rebuildDelayMs);
+    },
+    {
+      skipDirectory: (name) => name === 'node_modules',
+      onError: (error) => log(`${error.message}; edits there are not seen until npm run dev is started again`),
+    },
+  ),
 );
 
-async function rebuild(): Promise<void> {
+async function rebuild(files: string[]): Promise<void> {
+  const what = files.length > changedFilesNamed ? `${files.slice(0, changedFilesNamed).join(', ')} and ${files.length - changedFilesNamed} more` : files.join(', ');
   try {
     const next = await buildProject(rootDir);
     await platform.redeploy();
-    log(`rebuilt: ${next.map((fn) => `${fn.qualifiedName}@${fn.buildId}`).join(', ')}`);
+    log(`${what} changed; rebuilt: ${next.map((fn) => `${fn.qualifiedName}@${fn.buildId}`).join(', ')}`);
   } catch (error) {
-    log(`rebuild failed, still running the previous build: ${error instanceof Error ? error.message : String(error)}`);
+    log(`${what} changed; rebuild failed, still running the previous build: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
