@@ -39,6 +39,7 @@ const [platform] = await Promise.all([
     rootDir,
     dataDir: process.env.SLUICE_DATA_DIR || path.join(rootDir, '.data'),
     inheritEnvironment: true,
+    restartPostgres: true,
     ports: {
       web: portFromEnv('PORT', devPorts.web),
       functions: portFromEnv('FUNCTIONS_PORT', devPorts.functions),

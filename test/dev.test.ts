@@ -1,7 +1,8 @@
 // `npm run dev` as a person runs it: it builds, starts every service, prints where they are,
-// redeploys on every save, and Ctrl-C leaves no process behind.
+// redeploys on every save, brings its Postgres back when that dies, and Ctrl-C leaves no process
+// behind.
 import { spawn, execFileSync, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -77,6 +78,12 @@ function bannerUrl(dev: Dev, label: 'page' | 'functions'): string {
   return url;
 }
 
+/** Pid and port of the running postmaster, from its postmaster.pid (lines 1 and 4). */
+function postmaster(dev: Dev): { pid: number; port: number } {
+  const lines = readFileSync(path.join(dev.dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
+  return { pid: Number(lines[0]), port: Number(lines[3]) };
+}
+
 describe('npm run dev', () => {
   it('starts everything, prints the URLs and stops cleanly on SIGINT', async () => {
     const dev = await startDev();
@@ -134,6 +141,38 @@ describe('npm run dev', () => {
       rmSync(probe, { force: true });
       rmSync(`${probe}.tmp`, { force: true });
       await dev?.stop();
+    }
+  }, 120_000);
+
+  it('says loudly that its Postgres died, restarts it on the same port, and the functions reach it again', async () => {
+    const dev = await startDev();
+    try {
+      const createUrl = bannerUrl(dev, 'functions');
+      const create = () =>
+        fetch(createUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a.txt', size: 3, contentType: 'text/plain' }) }).then(
+          async (response) => {
+            await response.arrayBuffer();
+            return response.status;
+          },
+          (error: unknown) => String(error),
+        );
+      expect(await create()).toBe(201);
+
+      const before = postmaster(dev);
+      process.kill(before.pid, 'SIGKILL');
+      await expect.poll(() => dev.output(), { timeout: 10_000, interval: 100 }).toMatch(/postgres exited unexpectedly \(.*signal SIGKILL.*\); restarting/);
+      await expect.poll(() => create(), { timeout: 30_000, interval: 200 }).toBe(201);
+      const after = postmaster(dev);
+      expect(after.pid).not.toBe(before.pid);
+      expect(after.port).toBe(before.port);
+      expect(isRunning(after.pid)).toBe(true);
+
+      // A deliberate stop is no death: nothing is restarted, nothing is left behind.
+      expect(await dev.stop()).toBe(0);
+      expect(dev.output().match(/exited unexpectedly/g)).toHaveLength(1);
+      expect(processesMentioning(dev.dataDir)).toEqual([]);
+    } finally {
+      await dev.stop();
     }
   }, 120_000);
 });

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { loadDatabaseConfig, optionalSettings, requiredSettings } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { newAccessKey, startFunctionsRuntime, type FunctionsRuntime } from './functions/runtime.js';
-import { startLocalPostgres, type LocalPostgres } from './postgres.js';
+import { startLocalPostgres } from './postgres.js';
+import { superviseLocalPostgres, type SupervisedPostgres } from './postgres-supervisor.js';
 import { loadProject, readEnvFile } from './project.js';
 import { startLocalSpaces, type LocalSpaces, type LocalSpacesRequest } from './spaces.js';
 import { devPorts, localDefaults, localNamespace } from './local-env.js';
@@ -34,6 +35,11 @@ export interface PlatformOptions {
   runtimeLimits?: { maxConcurrentActivations?: number; maxInvocationsPerMinute?: number };
   /** Every request the local S3 server answered (the browser tests count part PUTs with it). */
   onSpacesRequest?: (request: LocalSpacesRequest) => void;
+  /**
+   * Start the local Postgres again, on the same port, when it dies (npm run dev). Off by default:
+   * a test that stops or kills Postgres sees it stay down.
+   */
+  restartPostgres?: boolean;
 }
 
 export interface Platform {
@@ -73,7 +79,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const web = await startWebServer({ directory: webDirectory(options.rootDir), port: ports.web });
     stops.push(() => web.stop());
 
-    const localPostgres = given.DATABASE_URL === undefined ? await startPostgres(dataDir, ports.postgres, !temporary, log, stops) : undefined;
+    const localPostgres = given.DATABASE_URL === undefined ? await startPostgres(dataDir, ports.postgres, !temporary, options.restartPostgres ?? false, log, stops) : undefined;
     // The local Postgres takes verified TLS only, like Managed PostgreSQL: its CA is the functions' DATABASE_CA_CERT.
     const databaseSettings: Record<string, string> = localPostgres ? { DATABASE_URL: localPostgres.url, DATABASE_CA_CERT: localPostgres.caCert } : {};
     const database = loadDatabaseConfig({ ...given, ...databaseSettings });
@@ -141,10 +147,12 @@ async function startPostgres(
   dataDir: string,
   port: number,
   persistent: boolean,
+  restart: boolean,
   log: (line: string) => void,
   stops: Array<() => Promise<void>>,
-): Promise<LocalPostgres> {
-  const postgres = await startLocalPostgres({ dataDir: path.join(dataDir, 'postgres'), port, persistent, log });
+): Promise<SupervisedPostgres> {
+  const start = restart ? superviseLocalPostgres : startLocalPostgres;
+  const postgres = await start({ dataDir: path.join(dataDir, 'postgres'), port, persistent, log });
   stops.push(() => postgres.stop());
   return postgres;
 }

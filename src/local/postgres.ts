@@ -29,6 +29,16 @@ export interface LocalPostgres {
   tlsFiles: TlsFiles;
   /** Stops the server (idempotent); removes the data dir unless persistent. */
   stop(): Promise<void>;
+  /** Settles when the server has exited: asked to by stop(), or on its own (killed, crashed). */
+  exited: Promise<PostgresExit>;
+}
+
+export interface PostgresExit {
+  pid: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** stop() asked for it: a deliberate stop, not a death. */
+  stopped: boolean;
 }
 
 export interface TlsFiles {
@@ -128,7 +138,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     await stop();
     throw error;
   }
-  return { url: connectionUrl(password, running.port, databaseName), caCert: tls.caCert, tlsFiles: tls.files, stop };
+  return { url: connectionUrl(password, running.port, databaseName), caCert: tls.caCert, tlsFiles: tls.files, stop, exited: running.exited };
 }
 
 /**
@@ -495,6 +505,7 @@ async function ensureReachable(dataDir: string, user: OsUser, log: (line: string
 interface RunningServer {
   port: number;
   stop(): Promise<void>;
+  exited: Promise<PostgresExit>;
 }
 
 class PortInUseError extends Error {}
@@ -537,6 +548,10 @@ async function startServer(o: {
       resolve();
     });
   });
+  let stopRequested = false;
+  const exit = new Promise<PostgresExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ pid: child.pid, code, signal, stopped: stopRequested }));
+  });
   if (spawnError === undefined && child.pid === undefined) await exited;
   if (spawnError !== undefined) throw new Error(`PostgreSQL could not be started (${o.binaries.postgres}): ${spawnError.message}`);
   const stderrTail: string[] = [];
@@ -561,9 +576,11 @@ async function startServer(o: {
   return {
     port: o.port,
     stop: () => {
+      stopRequested = true;
       stopping ??= stopServer(child, exited, o.log);
       return stopping;
     },
+    exited: exit,
   };
 }
 
