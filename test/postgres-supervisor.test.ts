@@ -68,7 +68,8 @@ describe('superviseLocalPostgres', () => {
     expect(after.pid).not.toBe(before.pid);
     expect(after.port).toBe(before.port);
     expect(new URL(server.url).port).toBe(String(before.port));
-    expect(matching(lines, /restarted on the same URL/)).toHaveLength(1);
+    // The server answers from when it listens, a moment before the supervisor has seen it through its start.
+    await expect.poll(() => matching(lines, /restarted on the same URL/), { timeout: restartTimeoutMs }).toHaveLength(1);
   });
 
   it('a stop is no death: the server stops and nothing is restarted', async () => {
