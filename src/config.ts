@@ -86,6 +86,23 @@ export const retryMaxDelaySeconds = 10 * 60;
 export const deadlineMarginFraction = 0.1;
 export const minDeadlineMarginMs = 1_000;
 export const maxDeadlineMarginMs = 30_000;
+/** Jobs one dispatch pick reserves before invoking them: few, so an activation killed mid-way leaves few reservations to lapse (redispatchAfterSeconds). */
+export const dispatchBatchSize = 10;
+/** Lapsed leases one process/file activation requeues per handoff or heartbeat: finding one is the exception, and the sweep takes a pile of them 50 at a time. */
+export const leaseRescueBatchSize = 10;
+/**
+ * The longest one process/file activation stands by after its attempt to start what becomes
+ * startable soon (src/jobs/handoff.ts). A little over the platform's one-minute invocation window
+ * (600 a minute, docs/platform-facts.md "Functions limits"), so a namespace that answered 429 is
+ * resumed as the window reopens; a retry due later than this is left to the next handoff or sweep.
+ */
+export const standbyMaxSeconds = 75;
+/** A standing-by activation looks again at least this often, so a retry scheduled meanwhile by another activation still starts within a few seconds of its run_after. */
+export const standbyPollMs = 2_000;
+/** After a 429 the standby invokes again after these delays (the last one repeated): the platform says neither which limit was hit nor when it resets. */
+export const throttledRetryDelaysMs: readonly number[] = [1_000, 2_000, 4_000, 5_000];
+/** A handoff still running this long after its standby should have ended is abandoned: an unanswering database or Functions API must not hold the activation to its timeout. */
+export const handoffSlackMs = 15_000;
 /** The sweep runs every minute (project.yml trigger); activity starts one when the last is older than this. */
 export const sweepIntervalSeconds = 60;
 /** The sweep's row lease outlives process/sweep's 60 s timeout, so a killed sweep blocks at most one more run. */

@@ -31,27 +31,3 @@ export async function takeUploadCandidates(db: Db, limit: number): Promise<JobRo
     )
     RETURNING *`;
 }
-
-/**
- * Jobs holding or about to hold an activation, for the MAX_CONCURRENT_JOBS cap: processing, plus
- * queued jobs dispatched recently (their activation is starting and will claim them).
- */
-export async function countBusyJobs(db: Db, redispatchAfterSeconds: number): Promise<number> {
-  const rows = await db<{ count: number }[]>`
-    SELECT (SELECT count(*) FROM jobs WHERE status = 'processing')
-         + (SELECT count(*) FROM jobs
-            WHERE status = 'queued' AND dispatched_at >= now() - make_interval(secs => ${redispatchAfterSeconds})) AS count`;
-  return rows[0]?.count ?? 0;
-}
-
-/** Due queued jobs never dispatched, or dispatched so long ago that the invoke must have been lost; oldest due first. */
-export async function findDispatchableJobs(db: Db, limit: number, redispatchAfterSeconds: number): Promise<string[]> {
-  if (limit <= 0) return [];
-  const rows = await db<{ id: string }[]>`
-    SELECT id FROM jobs
-    WHERE status = 'queued' AND run_after <= now()
-      AND (dispatched_at IS NULL OR dispatched_at < now() - make_interval(secs => ${redispatchAfterSeconds}))
-    ORDER BY run_after
-    LIMIT ${limit}`;
-  return rows.map((row) => row.id);
-}

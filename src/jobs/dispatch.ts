@@ -5,12 +5,18 @@
 // namespace access keys replace the legacy namespace token); `__OW_API_KEY` (present only with
 // the `provide-api-key: true` annotation) is the fallback when no access key is configured.
 //
-// Nothing here throws: a failed, refused (401) or throttled (429) invoke, or a full concurrency
-// cap, leaves the job queued, and the sweep dispatches it again (docs/architecture.md "Dispatch").
-// Duplicate invokes are harmless: the claim lets exactly one activation have the job.
-import { invokeTimeoutMs, type ActivationContext } from '../config.js';
-import type { Actor, Db } from '../db/client.js';
-import { appendJobEvent, countProcessingJobs, markDispatched, queuedJobAttempts } from '../db/jobs.js';
+// Who dispatches: `complete` (the job it has just queued), every process/file activation when its
+// attempt ends (it hands its slot on: src/jobs/handoff.ts), heartbeats, and the sweep as the safety
+// net. All of them reserve jobs through one Postgres pick (src/db/dispatch.ts), so MAX_CONCURRENT_JOBS
+// holds and no job is started twice by two dispatchers.
+//
+// A failed, refused (401) or throttled (429) invoke never throws: the job stays queued, its
+// reservation given back, and the next dispatch takes it (docs/architecture.md "Dispatch").
+// Duplicate invokes are harmless anyway: the claim lets exactly one activation have the job.
+import { dispatchBatchSize, invokeTimeoutMs, redispatchAfterSeconds, type ActivationContext } from '../config.js';
+import type { Actor, Sql } from '../db/client.js';
+import { pickDispatchable, releaseReservation, type PickedJob } from '../db/dispatch.js';
+import { appendJobEvent } from '../db/jobs.js';
 import { describeError, log } from '../log.js';
 
 export const processFileAction = 'process/file';
@@ -82,48 +88,101 @@ function activationIdOf(text: string): string | null {
   return null;
 }
 
-/** `not_queued`: an activation already has the job (or it is finished): nothing to start. */
-export type DispatchOutcome = 'dispatched' | 'not_queued' | 'capped' | 'invoke_failed' | 'unauthorized' | 'error';
+/**
+ * `not_queued`: an activation already has the job, it is finished, or another dispatcher has just
+ * reserved it: nothing to start. `throttled`: the namespace answered 429 (a limit of 120 concurrent
+ * activations or 600 invocations a minute, docs/platform-facts.md "Functions limits").
+ */
+export type DispatchOutcome = 'dispatched' | 'not_queued' | 'capped' | 'throttled' | 'invoke_failed' | 'unauthorized' | 'error';
 
 export interface DispatchOptions {
-  db: Db;
+  db: Sql;
   context: InvokeContext;
   actor: Actor;
   maxConcurrentJobs: number;
 }
 
+/** Whether this activation can invoke anything at all (an API host and a credential). */
+export function canInvoke(context: InvokeContext): boolean {
+  return context.apiHost !== undefined && credentialOf(context) !== undefined;
+}
+
 /**
- * Invokes process/file for a queued job and records the outcome as a job event. Respects the
- * MAX_CONCURRENT_JOBS cap (a count of processing jobs: approximate under races, which is fine —
- * the platform's own 120-activation limit is the hard one, and the cap keeps us well below it).
+ * Invokes process/file for one queued job (`complete`, for the job it has just queued). The job is
+ * reserved by pickDispatchable first ('dispatched' event), within MAX_CONCURRENT_JOBS counted in
+ * Postgres, so no other dispatcher starts it or takes its slot; a failed invoke adds 'dispatch_failed'.
  */
 export async function dispatchJob(jobId: string, o: DispatchOptions): Promise<DispatchOutcome> {
   try {
-    if ((await countProcessingJobs(o.db)) >= o.maxConcurrentJobs) {
-      log.info('dispatch deferred: concurrency cap reached', { jobId, maxConcurrentJobs: o.maxConcurrentJobs });
-      return 'capped';
-    }
-    const attempts = await queuedJobAttempts(o.db, jobId);
-    if (attempts === undefined) return 'not_queued';
-    const outcome = await invokeAsync(o.context, processFileAction, { jobId });
-    if (outcome.ok) {
-      await markDispatched(o.db, jobId, attempts, outcome.activationId, o.actor);
-      return 'dispatched';
-    }
-    if (outcome.reason === 'unauthorized') {
-      // Every dispatch fails the same way until the key is fixed: say what to do, loudly.
-      log.error(`dispatch refused: the Functions API did not accept ${outcome.credential ?? 'the key'}; jobs stay queued until it does (npm run deploy creates a namespace access key)`, { jobId, ...outcome });
-    } else {
-      log.warn('dispatch failed; the sweep will retry', { jobId, ...outcome });
-    }
-    await appendJobEvent(o.db, jobId, 'dispatch_failed', o.actor, {
-      reason: outcome.reason,
-      ...(outcome.status === undefined ? {} : { status: outcome.status }),
-      ...(outcome.credential === undefined ? {} : { credential: outcome.credential }),
-    });
-    return outcome.reason === 'unauthorized' ? 'unauthorized' : 'invoke_failed';
+    const { picked, free } = await pickDispatchable(o.db, { actor: o.actor, maxConcurrentJobs: o.maxConcurrentJobs, limit: 1, redispatchAfterSeconds, jobId });
+    const job = picked[0];
+    if (job !== undefined) return await start(job, o);
+    if (free > 0) return 'not_queued';
+    log.info('dispatch deferred: concurrency cap reached', { jobId, maxConcurrentJobs: o.maxConcurrentJobs });
+    return 'capped';
   } catch (error) {
     log.error('dispatch bookkeeping failed; the sweep will retry', { jobId, ...describeError(error) });
     return 'error';
   }
+}
+
+export interface DispatchRound {
+  dispatched: number;
+  /** The last pick found fewer free slots than it asked for: due jobs may be waiting for the cap. */
+  capped: boolean;
+  /** Why the round stopped before the due jobs or the free slots ran out (the rest would fare the same). */
+  stoppedBy?: 'throttled' | 'unauthorized' | 'invoke_failed';
+}
+
+/**
+ * Starts due queued jobs, most overdue first, until the free slots or the due jobs run out, `limit`
+ * jobs are started or `stopAt` (epoch ms) passes. A failed invoke stops the round: the next one
+ * would fail the same way. Throws only when the database does (callers log and carry on).
+ */
+export async function dispatchDueJobs(o: DispatchOptions & { limit: number; stopAt?: number; signal?: AbortSignal }): Promise<DispatchRound> {
+  const round: DispatchRound = { dispatched: 0, capped: false };
+  const timeLeft = () => Date.now() < (o.stopAt ?? Number.POSITIVE_INFINITY) && o.signal?.aborted !== true;
+  while (round.dispatched < o.limit && timeLeft()) {
+    const wanted = Math.min(dispatchBatchSize, o.limit - round.dispatched);
+    const { picked, free } = await pickDispatchable(o.db, { actor: o.actor, maxConcurrentJobs: o.maxConcurrentJobs, limit: wanted, redispatchAfterSeconds });
+    round.capped = free < wanted;
+    for (const [index, job] of picked.entries()) {
+      // Stopped (deadline, or the caller gave up): what is reserved and not yet invoked goes back.
+      const outcome = timeLeft() ? await start(job, o) : 'not_started';
+      if (outcome === 'dispatched') {
+        round.dispatched += 1;
+        continue;
+      }
+      // Reserved but never invoked: free them at once rather than after the redispatch window.
+      for (const rest of picked.slice(outcome === 'not_started' ? index : index + 1)) await releaseReservation(o.db, rest);
+      if (outcome !== 'not_started') round.stoppedBy = outcome === 'throttled' || outcome === 'unauthorized' ? outcome : 'invoke_failed';
+      return round;
+    }
+    if (picked.length < wanted) break;
+  }
+  return round;
+}
+
+/** Invokes process/file for a job this dispatcher has reserved; a failed invoke gives the reservation back. */
+async function start(job: PickedJob, o: DispatchOptions): Promise<DispatchOutcome> {
+  const outcome = await invokeAsync(o.context, processFileAction, { jobId: job.id });
+  if (outcome.ok) {
+    // The reservation is the record; the invoked activation's id is in its claim, and here in case it never claims.
+    log.info('dispatched', { jobId: job.id, invokedActivationId: outcome.activationId });
+    return 'dispatched';
+  }
+  await releaseReservation(o.db, job);
+  if (outcome.reason === 'unauthorized') {
+    // Every dispatch fails the same way until the key is fixed: say what to do, loudly.
+    log.error(`dispatch refused: the Functions API did not accept ${outcome.credential ?? 'the key'}; jobs stay queued until it does (npm run deploy creates a namespace access key)`, { jobId: job.id, ...outcome });
+  } else {
+    log.warn('dispatch failed; the job stays queued for the next dispatch', { jobId: job.id, ...outcome });
+  }
+  await appendJobEvent(o.db, job.id, 'dispatch_failed', o.actor, {
+    reason: outcome.reason,
+    ...(outcome.status === undefined ? {} : { status: outcome.status }),
+    ...(outcome.credential === undefined ? {} : { credential: outcome.credential }),
+  });
+  if (outcome.reason === 'unauthorized') return 'unauthorized';
+  return outcome.reason === 'throttled' ? 'throttled' : 'invoke_failed';
 }

@@ -14,23 +14,28 @@
 // - Finish: exactly one fenced write (attempts = ours, status = processing): succeeded with the
 //   result, rejected (object deleted only once the rejection is recorded), or back to queued with
 //   backoff (failed once attempts are spent). A zombie's write matches nothing and changes nothing.
+// - Hand on: once the attempt is recorded, whatever its outcome, the activation starts the next due
+//   jobs within the cap, and its heartbeats do the same meanwhile (src/jobs/handoff.ts): a backlog
+//   drains at full concurrency without a long-running process.
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { runAnalyzers, type AnalysisReport } from '../analyzers/run.js';
 import type { Analyzer, FileInfo } from '../analyzers/types.js';
 import type { ActivationContext, ProcessingConfig } from '../config.js';
-import type { Actor, Db } from '../db/client.js';
+import type { Actor, Db, Sql } from '../db/client.js';
 import type { JobRow } from '../db/jobs.js';
 import { describeError, log } from '../log.js';
 import { deleteObject, openObjectStream, type Storage } from '../storage/spaces.js';
 import { retryDelaySeconds } from './backoff.js';
+import { handOff, heartbeatRounds, type HandoffReport } from './handoff.js';
 import { actorOf } from './services.js';
 import { stopTimeMs } from './deadline.js';
 import { isContentTypeAllowed } from './content-types.js';
 import { claimJob, failAttempt, heartbeat, rejectClaimedJob, succeedJob, type Fence, type JobFailure } from './transitions.js';
 
 export interface ProcessServices {
-  db: Db;
+  /** The client itself, not a transaction: handing the slot on runs transactions of its own. */
+  db: Sql;
   storage: Storage;
   config: ProcessingConfig;
   activation: ActivationContext;
@@ -60,6 +65,8 @@ export type ProcessResult =
       retryDelaySeconds?: number;
       bytes?: number;
       durationMs: number;
+      /** What the activation did with its slot once the attempt was recorded (src/jobs/handoff.ts). */
+      handoff: HandoffReport;
     };
 
 /** Job error messages are shown to the uploader and stored in the row: short, no stack traces. */
@@ -101,7 +108,9 @@ export async function processFile(services: ProcessServices, jobId: string): Pro
   // lapses within leaseSeconds and the sweep returns the job to the queue.
   const { fence } = job;
   const controller = new AbortController();
-  const lease = keepLease(db, fence, config, controller);
+  const handoffOptions = { actor, stopAt, deadlineMs: activation.deadlineMs };
+  const rounds = heartbeatRounds(services, handoffOptions);
+  const lease = keepLease(db, fence, config, controller, rounds.afterRenewal);
   const deadline =
     stopAt === Number.POSITIVE_INFINITY
       ? undefined
@@ -123,6 +132,7 @@ export async function processFile(services: ProcessServices, jobId: string): Pro
   } finally {
     clearTimeout(deadline);
     await lease.stop();
+    await rounds.stop();
   }
   // A heartbeat may have found the fence lost after the work finished: a newer attempt owns the job.
   if (controller.signal.reason instanceof FenceLostError) verdict = { kind: 'fence_lost' };
@@ -139,6 +149,9 @@ export async function processFile(services: ProcessServices, jobId: string): Pro
     ...(verdict.kind === 'succeeded' ? { timingsMs: verdict.report.timingsMs } : {}),
     ...(result.failure ? { failure: result.failure } : {}),
   });
+  // The attempt is recorded (or could not be): hand the slot on. handOff never throws and cannot
+  // change what was recorded; the activation only returns later, never the result.
+  const handoff = await handOff(services, handoffOptions);
   return {
     jobId,
     claimed: true,
@@ -148,6 +161,7 @@ export async function processFile(services: ProcessServices, jobId: string): Pro
     ...(bytes === undefined ? {} : { bytes }),
     ...(result.failure ? { failure: result.failure } : {}),
     ...(result.retryDelaySeconds === undefined ? {} : { retryDelaySeconds: result.retryDelaySeconds }),
+    handoff,
   };
 }
 
@@ -275,9 +289,10 @@ interface LeaseKeeper {
 /**
  * Renews the lease every heartbeatSeconds. The tick also watches the time since the last renewal
  * went through, so a heartbeat that hangs (not only one that fails) still stops the work once the
- * lease may have lapsed.
+ * lease may have lapsed. After each renewal, `afterRenewal` lets the activation look after the rest
+ * of the queue (src/jobs/handoff.ts heartbeatRounds).
  */
-function keepLease(db: Db, fence: Fence, config: ProcessingConfig, controller: AbortController): LeaseKeeper {
+function keepLease(db: Db, fence: Fence, config: ProcessingConfig, controller: AbortController, afterRenewal: () => void): LeaseKeeper {
   const leaseMs = config.leaseSeconds * 1000;
   // The claim has just set the lease; a renewal counts from when it was sent (the database's now()).
   let renewedAt = Date.now();
@@ -285,8 +300,11 @@ function keepLease(db: Db, fence: Fence, config: ProcessingConfig, controller: A
   const beat = async (): Promise<void> => {
     const sentAt = Date.now();
     try {
-      if (await heartbeat(db, fence, config.leaseSeconds)) renewedAt = sentAt;
-      else controller.abort(new FenceLostError(`job ${fence.jobId} attempt ${fence.attempt} is no longer ours`));
+      if (await heartbeat(db, fence, config.leaseSeconds)) {
+        renewedAt = sentAt;
+        // Other jobs' business (lapsed leases, free slots), run beside this one and never throws.
+        afterRenewal();
+      } else controller.abort(new FenceLostError(`job ${fence.jobId} attempt ${fence.attempt} is no longer ours`));
     } catch (error) {
       log.warn('process/file: heartbeat failed', { jobId: fence.jobId, attempt: fence.attempt, ...describeError(error) });
     }

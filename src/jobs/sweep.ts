@@ -11,7 +11,8 @@
 //                multipart with every part uploaded → completed, then the same;
 //                otherwise left waiting until `expires_at`, then expired and their bytes removed
 //                (multipart aborted, any object deleted)
-//   3. dispatch: due queued jobs not dispatched recently, within MAX_CONCURRENT_JOBS
+//   3. dispatch: due queued jobs not dispatched recently, within MAX_CONCURRENT_JOBS — the safety
+//                net: process/file activations hand their slots on as they end (./handoff.ts)
 //   4. quotas:   rate-limit windows no longer read
 import { randomUUID } from 'node:crypto';
 import {
@@ -24,16 +25,18 @@ import {
 import type { Actor, Sql } from '../db/client.js';
 import type { JobRow } from '../db/jobs.js';
 import { deleteOldQuotaWindows } from '../db/rate-limits.js';
-import { countBusyJobs, findDispatchableJobs, findExpiredLeases, takeUploadCandidates } from '../db/sweep-candidates.js';
+import { countDispatchable } from '../db/dispatch.js';
+import { takeUploadCandidates } from '../db/sweep-candidates.js';
 import { acquireSweepLease, releaseSweepLease } from '../db/sweeps.js';
 import { ApiError } from '../errors.js';
 import { describeError, log } from '../log.js';
 import { removeUpload, type Storage } from '../storage/spaces.js';
 import { finishUpload } from './complete.js';
 import { stopTimeMs } from './deadline.js';
-import { dispatchJob } from './dispatch.js';
+import { dispatchDueJobs } from './dispatch.js';
+import { requeueExpiredLeases } from './handoff.js';
 import { actorOf } from './services.js';
-import { expireJob, requeueExpiredLease } from './transitions.js';
+import { expireJob } from './transitions.js';
 
 export interface SweepServices {
   db: Sql;
@@ -110,12 +113,9 @@ export async function runSweep(services: SweepServices): Promise<SweepResult> {
 
   try {
     await phase('leases', async () => {
-      for (const jobId of await findExpiredLeases(db, sweepBatchSize)) {
-        if (!timeLeft()) break;
-        const job = await requeueExpiredLease(db, jobId, actor);
-        if (job?.status === 'queued') counts.leasesRequeued += 1;
-        else if (job?.status === 'failed') counts.leasesFailed += 1;
-      }
+      const leases = await requeueExpiredLeases(db, actor, sweepBatchSize, timeLeft);
+      counts.leasesRequeued += leases.requeued;
+      counts.leasesFailed += leases.failed;
     });
 
     await phase('uploads', async () => {
@@ -126,29 +126,13 @@ export async function runSweep(services: SweepServices): Promise<SweepResult> {
     });
 
     await phase('dispatch', async () => {
-      const free = Math.max(0, services.config.maxConcurrentJobs - (await countBusyJobs(db, redispatchAfterSeconds)));
-      const due = await findDispatchableJobs(db, sweepBatchSize, redispatchAfterSeconds);
-      counts.dispatchCapped += Math.max(0, due.length - free);
-      for (const jobId of due.slice(0, free)) {
-        if (!timeLeft()) break;
-        const outcome = await dispatchJob(jobId, {
-          db,
-          context: activation,
-          actor,
-          maxConcurrentJobs: services.config.maxConcurrentJobs,
-        });
-        if (outcome === 'dispatched') {
-          counts.dispatched += 1;
-          continue;
-        }
-        // Claimed meanwhile (by an activation from complete or an earlier dispatch): nothing to start.
-        if (outcome === 'not_queued') continue;
-        // Throttled (429), unreachable or capped: the rest would fare the same; they wait for the next sweep.
-        if (outcome === 'capped') counts.dispatchCapped += 1;
-        else if (outcome === 'unauthorized') counts.dispatchUnauthorized += 1;
-        else counts.dispatchFailed += 1;
-        break;
-      }
+      // The same pick as every handoff (src/db/dispatch.ts): within the cap, never a job another
+      // dispatcher has just reserved. A refused or failed invoke stops the phase: the rest would fare the same.
+      const round = await dispatchDueJobs({ db, context: activation, actor, maxConcurrentJobs: services.config.maxConcurrentJobs, limit: sweepBatchSize, stopAt });
+      counts.dispatched += round.dispatched;
+      if (round.stoppedBy === 'unauthorized') counts.dispatchUnauthorized += 1;
+      else if (round.stoppedBy !== undefined) counts.dispatchFailed += 1;
+      if (round.capped) counts.dispatchCapped += await countDispatchable(db, redispatchAfterSeconds);
     });
 
     await phase('quotas', async () => {

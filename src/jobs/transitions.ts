@@ -189,9 +189,11 @@ export async function failAttempt(db: Db, fence: Fence, failure: JobFailure, ret
 }
 
 /**
- * The sweep found a processing job whose lease expired (its activation died): queue it again at
- * once while attempts remain, else fail it. Conditioned on the lease still being expired, so a
- * heartbeat or a fresh claim that just happened wins.
+ * A processing job whose lease expired (its activation died), found by the sweep, a handoff or a
+ * heartbeat (src/jobs/handoff.ts): queue it again at once while attempts remain, else fail it.
+ * Conditioned on the lease still being expired, so a heartbeat or a fresh claim that just happened
+ * wins. `run_after` is left as it was (it was due when claimed), so the job keeps its place at the
+ * head of the queue instead of waiting behind a backlog that arrived while it ran.
  */
 export async function requeueExpiredLease(db: Db, jobId: string, actor: Actor) {
   const failure: JobFailure = { code: 'LEASE_EXPIRED', message: 'The activation processing the file stopped responding.' };
@@ -200,7 +202,7 @@ export async function requeueExpiredLease(db: Db, jobId: string, actor: Actor) {
     from: processing,
     to: 'queued',
     event: 'lease_expired',
-    set: db`, run_after = now(), lease_expires_at = NULL, dispatched_at = NULL,
+    set: db`, lease_expires_at = NULL, dispatched_at = NULL,
             error_code = ${failure.code}, error_message = ${failure.message}`,
     where: db`AND jobs.lease_expires_at < now() AND jobs.attempts < jobs.max_attempts`,
     actor,

@@ -4,9 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/db/client.js';
-import { findJob, insertJob, listJobEvents, markDispatched } from '../../src/db/jobs.js';
+import { redispatchAfterSeconds } from '../../src/config.js';
+import { countBusyJobs, pickDispatchable, releaseReservation } from '../../src/db/dispatch.js';
+import { findJob, insertJob, listJobEvents } from '../../src/db/jobs.js';
 import { dispatchJob, invokeAsync, processFileAction } from '../../src/jobs/dispatch.js';
-import { claimJob, failAttempt, markUploaded } from '../../src/jobs/transitions.js';
+import { claimJob, markUploaded } from '../../src/jobs/transitions.js';
 import { startFunctionsRuntime, type FunctionsRuntime } from '../../src/local/functions/runtime.js';
 import { loadProject } from '../../src/local/project.js';
 import { rootDir } from '../helpers/paths.js';
@@ -76,14 +78,14 @@ describe('invokeAsync', () => {
 });
 
 describe('dispatchJob', () => {
-  it('records the dispatch with the activation id it started', async () => {
+  it('records the dispatch, by the dispatcher, before the invoke goes out', async () => {
     const jobId = await queuedJob();
     const outcome = await dispatchJob(jobId, { db: core.db, context: runtime, actor, maxConcurrentJobs: 100 });
     expect(outcome).toBe('dispatched');
     expect((await findJob(core.db, jobId))?.dispatchedAt).toBeInstanceOf(Date);
-    const dispatched = (await listJobEvents(core.db, jobId)).find((event) => event.event === 'dispatched');
-    expect(dispatched).toMatchObject({ fromStatus: 'queued', toStatus: 'queued', activationId: 'act-complete' });
-    expect(typeof dispatched?.detail?.invokedActivationId).toBe('string');
+    const events = await listJobEvents(core.db, jobId);
+    expect(events.map((event) => event.event)).toEqual(['created', 'uploaded', 'dispatched']);
+    expect(events.at(-1)).toMatchObject({ fromStatus: 'queued', toStatus: 'queued', attempt: 0, activationId: 'act-complete', codeVersion: 'v1' });
   });
 
   it('leaves the job queued and names the refused key when the Functions API says 401', async () => {
@@ -121,20 +123,43 @@ describe('dispatchJob', () => {
     expect((await listJobEvents(core.db, jobId)).map((event) => event.event)).not.toContain('dispatched');
   });
 
-  it('does not mark a retry as dispatched when the invoked activation claimed and requeued the job first', async () => {
-    // The invoke returns after its activation has already claimed the job, failed and queued a retry
-    // (which clears dispatched_at): the late bookkeeping must not hide that retry from the sweep.
-    const jobId = await queuedJob();
-    const attemptsAtInvoke = (await findJob(core.db, jobId))?.attempts ?? -1;
-    const claimed = await claimJob(core.db, jobId, { leaseSeconds: 60, actor });
-    if (claimed === undefined) throw new Error('not claimed');
-    await failAttempt(core.db, claimed.fence, { code: 'ANALYZER_CRASHED', message: 'boom' }, 0, actor);
-
-    expect(await markDispatched(core.db, jobId, attemptsAtInvoke, 'act-invoked', actor)).toBe(false);
-    expect(await findJob(core.db, jobId)).toMatchObject({ status: 'queued', attempts: 1, dispatchedAt: null });
-    expect((await listJobEvents(core.db, jobId)).map((event) => event.event)).not.toContain('dispatched');
-    // The current attempt count still marks it.
-    expect(await markDispatched(core.db, jobId, 1, 'act-invoked', actor)).toBe(true);
+  it('lets concurrent dispatchers reserve each due job once, and no more jobs than the cap allows', async () => {
+    // Only this test's jobs are due: earlier ones are pushed out of the way.
+    await core.db`UPDATE jobs SET run_after = now() + interval '1 hour' WHERE status = 'queued'`;
+    const jobIds: string[] = [];
+    // One after the other, so their run_after order is the array's.
+    for (let index = 0; index < 20; index += 1) jobIds.push(await queuedJob());
+    const busyBefore = await countBusyJobs(core.db, redispatchAfterSeconds);
+    const free = 5;
+    // Eight pickers at once (on the client's four connections), each wanting three: together they may take five.
+    const pickers = core.db;
+    try {
+      const picks = await Promise.all(
+        Array.from({ length: 8 }, (_, index) =>
+          pickDispatchable(pickers, {
+            actor: { activationId: `act-picker-${index}`, codeVersion: 'v1' },
+            maxConcurrentJobs: busyBefore + free,
+            limit: 3,
+            redispatchAfterSeconds,
+          }),
+        ),
+      );
+      const reserved = picks.flatMap((pick) => pick.picked.map((job) => job.id));
+      expect(reserved).toHaveLength(free);
+      expect(new Set(reserved).size).toBe(free);
+      expect(reserved.every((id) => jobIds.includes(id))).toBe(true);
+      // Oldest due first: the first five queued.
+      expect([...reserved].sort()).toEqual(jobIds.slice(0, free).sort());
+      for (const id of reserved) expect((await listJobEvents(core.db, id)).filter((event) => event.event === 'dispatched')).toHaveLength(1);
+      // The cap is reached: nobody gets more until a reservation is given back.
+      expect(await pickDispatchable(pickers, { actor, maxConcurrentJobs: busyBefore + free, limit: 3, redispatchAfterSeconds })).toEqual({ picked: [], free: 0 });
+      const [first] = picks.flatMap((pick) => pick.picked);
+      if (first === undefined) throw new Error('nothing reserved');
+      await releaseReservation(core.db, first);
+      expect((await pickDispatchable(pickers, { actor, maxConcurrentJobs: busyBefore + free, limit: 3, redispatchAfterSeconds })).picked).toEqual([first]);
+    } finally {
+      await core.db`UPDATE jobs SET run_after = now() + interval '1 hour' WHERE status = 'queued'`;
+    }
   });
 
   it('never throws, even when the database is gone', async () => {
