@@ -19,6 +19,11 @@ afterAll(() => {
 
 // Up to the banner: a page build, the function bundles, Postgres (initdb on a new data dir) and S3.
 const startTimeoutMs = 45_000;
+// A rebuild of every bundle takes a second or two, several on a loaded machine, and waits for one
+// under way (edits by others to src/ while the tests run start some too).
+const rebuildTimeoutMs = 60_000;
+// Postgres is back within a second here; a function's next query then reconnects.
+const postgresBackTimeoutMs = 30_000;
 
 /** Every process whose command line mentions the given text (the data dir names our servers). */
 function processesMentioning(text: string): string[] {
@@ -126,7 +131,12 @@ describe('npm run dev', () => {
       const savedRebuilds = async (save: () => void) => {
         const before = rebuilds(running);
         save();
-        await expect.poll(() => rebuilds(running), { timeout: 20_000, interval: 100 }).toBeGreaterThan(before);
+        await expect
+          .poll(() => rebuilds(running), { timeout: rebuildTimeoutMs, interval: 100 })
+          .toBeGreaterThan(before)
+          .catch((error: unknown) => {
+            throw new Error(`no rebuild for the save; dev printed:\n${running.output().split('\n').slice(-20).join('\n')}`, { cause: error });
+          });
       };
       await savedRebuilds(() => writeFileSync(probe, 'export const probe = 0;\n'));
       // An editor's save: write a temporary file beside it, rename it over the original.
@@ -142,7 +152,7 @@ describe('npm run dev', () => {
       rmSync(`${probe}.tmp`, { force: true });
       await dev?.stop();
     }
-  }, 120_000);
+  }, 360_000);
 
   it('says loudly that its Postgres died, restarts it on the same port, and the functions reach it again', async () => {
     const dev = await startDev();
@@ -160,8 +170,8 @@ describe('npm run dev', () => {
 
       const before = postmaster(dev);
       process.kill(before.pid, 'SIGKILL');
-      await expect.poll(() => dev.output(), { timeout: 10_000, interval: 100 }).toMatch(/postgres exited unexpectedly \(.*signal SIGKILL.*\); restarting/);
-      await expect.poll(() => create(), { timeout: 30_000, interval: 200 }).toBe(201);
+      await expect.poll(() => dev.output(), { timeout: postgresBackTimeoutMs, interval: 100 }).toMatch(/postgres exited unexpectedly \(.*signal SIGKILL.*\); restarting/);
+      await expect.poll(() => create(), { timeout: postgresBackTimeoutMs, interval: 200 }).toBe(201);
       const after = postmaster(dev);
       expect(after.pid).not.toBe(before.pid);
       expect(after.port).toBe(before.port);
