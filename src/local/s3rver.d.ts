@@ -42,6 +42,10 @@ declare module '@20minutes/s3rver' {
       status: number;
       /** A plain object is turned into an XML document by s3rver's own middleware. */
       body: unknown;
+      /** A request header ('' when absent). */
+      get(field: string): string;
+      /** The answer prepared so far: a header of it ('' when absent). */
+      readonly response: { get(field: string): string };
     }
 
     type Middleware = ((ctx: Context, next: () => Promise<void>) => Promise<void>) & {
@@ -56,8 +60,29 @@ declare module '@20minutes/s3rver' {
 declare module '@20minutes/s3rver/lib/stores/filesystem.js' {
   import type { Readable } from 'node:stream';
 
+  namespace FilesystemStore {
+    /** What s3rver's controllers hand to putObject (lib/models/object.js S3Object). */
+    interface ObjectToStore {
+      bucket: string;
+      key: string;
+      content: Readable | Buffer;
+      metadata: Record<string, string>;
+    }
+    /** A byte range (GET with Range). */
+    interface ReadOptions {
+      start?: number;
+      end?: number;
+    }
+  }
+
   class FilesystemStore {
     constructor(rootDirectory: string);
+    putObject(object: FilesystemStore.ObjectToStore): Promise<{ size: number; md5: string }>;
+    /** An S3Object with an open `content` stream, or null when there is no such object. */
+    getObject(bucket: string, key: string, options?: FilesystemStore.ReadOptions): Promise<unknown>;
+    deleteObject(bucket: string, key: string): Promise<void>;
+    /** Writes `<object>.md5` (when given, hex without quotes) and the metadata file. */
+    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
     /** `<root>/<bucket>/<key dirs>/<last key segment>._S3rver_<resource>` */
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;
     deleteSubresource(bucket: string, key: string | undefined, resourceType: 'cors' | 'website'): Promise<void>;

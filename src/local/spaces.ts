@@ -4,11 +4,15 @@
 // check that an upload exists or that the parts listed to complete it were uploaded; both are
 // added below, behind s3rver's own request pipeline. So are bucket lifecycle configurations and
 // canned bucket ACLs (`npm run setup:bucket` sets both), which it answers 501 NotImplemented.
+// Two behaviours are made Spaces' own: objects and parts appear whole or not at all (s3rver writes
+// them in place), and GET/HEAD honour If-Match (s3rver ignores it).
 import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import S3rver from '@20minutes/s3rver';
 import accountModule from '@20minutes/s3rver/lib/models/account.js';
 import S3Error from '@20minutes/s3rver/lib/models/error.js';
@@ -86,6 +90,7 @@ export async function startLocalSpaces(options: LocalSpacesOptions): Promise<Loc
   s3.store = s3.context.store = store;
   serveListPartsAndAbort(s3, store);
   serveBucketLifecycleAndAcl(s3, store);
+  honourIfMatch(s3);
   s3.on('error', (error) => {
     // 4xx answers (bad signature, missing key, ...) are normal S3 behaviour, not server faults.
     if ((error.status ?? 500) >= 500) log(`spaces: ${error.stack ?? error.message}`);
@@ -167,19 +172,87 @@ function noSuchUpload(uploadId: string): S3Error {
   );
 }
 
+/** A write still arriving: beside the file it will replace, named so s3rver lists it neither as an object nor as a part. */
+const receivingSuffix = '.receiving';
+
 /**
  * s3rver's store, with the upload checks S3 (and Spaces) make: parts can only be added to an
  * upload that exists, and completing needs the upload and, in ascending order, parts uploaded with
  * exactly the ETags listed. On disk an upload is `<bucket>/._S3rver_uploads/<uploadId>/` holding
  * `key`, `metadata`, and per part `<n>` (the bytes) and `<n>.md5` (written once the bytes are).
+ *
+ * Writes are whole or nothing, as on Spaces (an object is readable only once its upload has
+ * completed; S3 API reference, PutObject: "Amazon S3 never adds partial objects"): the bytes arrive
+ * in a temporary file beside their place and are renamed into it (atomic within a filesystem)
+ * only when all are in, together with the ETag and metadata, while reads of that object wait. A
+ * PUT cut off leaves nothing; a replacing PUT leaves the previous object readable, whole, until it
+ * completes. s3rver writes in place, so a HEAD during a slow PUT saw a partial object.
  */
 class UploadCheckingStore extends FilesystemStore {
+  /** Per file, the tail of the short critical sections queued on it: publishing a write, opening a read. */
+  private readonly turns = new Map<string, Promise<void>>();
+
+  override async putObject(object: FilesystemStore.ObjectToStore): Promise<{ size: number; md5: string }> {
+    const file = this.getResourcePath(object.bucket, object.key, 'object');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const received = await receive(file, object.content);
+    try {
+      await this.inTurn(file, async () => {
+        await fs.rename(received.temporary, file);
+        // The ETag and type change with the bytes, before any read of this object may look.
+        await this.putMetadata(object.bucket, object.key, object.metadata, received.md5);
+      });
+    } finally {
+      await fs.rm(received.temporary, { force: true });
+    }
+    return { size: received.size, md5: received.md5 };
+  }
+
+  /** GET and HEAD read the metadata and open the bytes in one turn, so they see one version, whole (an open file keeps its bytes). */
+  override getObject(bucket: string, key: string, options?: FilesystemStore.ReadOptions): Promise<unknown> {
+    return this.inTurn(this.getResourcePath(bucket, key, 'object'), () => super.getObject(bucket, key, options));
+  }
+
+  override deleteObject(bucket: string, key: string): Promise<void> {
+    return this.inTurn(this.getResourcePath(bucket, key, 'object'), () => super.deleteObject(bucket, key));
+  }
+
   override async putPart(bucket: string, uploadId: string, partNumber: string, content: Readable | Buffer): Promise<{ size: number; md5: string }> {
     if (!partNumberSchema.safeParse(partNumber).success) {
       throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${maxPartNumber}, inclusive`, { ArgumentName: 'partNumber', ArgumentValue: partNumber });
     }
-    await this.uploadDirectory(bucket, uploadId);
-    return super.putPart(bucket, uploadId, partNumber, content);
+    const file = path.join(await this.uploadDirectory(bucket, uploadId), partNumber);
+    const received = await receive(file, content);
+    try {
+      await this.inTurn(file, async () => {
+        // A part without its .md5 is not listed, so a part uploaded again is never listed with the old ETag and the new bytes.
+        await fs.rm(`${file}.md5`, { force: true });
+        await fs.rename(received.temporary, file);
+        await fs.writeFile(`${file}.md5`, received.md5);
+      });
+    } catch (error) {
+      // Aborted meanwhile: the upload's folder is gone.
+      if (isMissingFile(error)) throw noSuchUpload(uploadId);
+      throw error;
+    } finally {
+      await fs.rm(received.temporary, { force: true });
+    }
+    return { size: received.size, md5: received.md5 };
+  }
+
+  /** Runs `work` once the sections queued on `file` before it are done. */
+  private inTurn<T>(file: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(file) ?? Promise.resolve();
+    const current = previous.then(work);
+    const done = current.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(file, done);
+    void done.then(() => {
+      if (this.turns.get(file) === done) this.turns.delete(file);
+    });
+    return current;
   }
 
   override async putObjectMultipart(bucket: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<{ size: number; md5: string }> {
@@ -219,7 +292,8 @@ class UploadCheckingStore extends FilesystemStore {
       names.map(async (name): Promise<StoredPart | undefined> => {
         const file = path.join(directory, name);
         try {
-          const [stat, md5] = await Promise.all([fs.stat(file), fs.readFile(`${file}.md5`, 'utf8')]);
+          // In the part's turn: a part uploaded again changes its bytes and ETag together.
+          const [stat, md5] = await this.inTurn(file, () => Promise.all([fs.stat(file), fs.readFile(`${file}.md5`, 'utf8')]));
           return { number: Number(name), md5, size: stat.size, lastModified: stat.mtime };
         } catch (error) {
           if (isMissingFile(error)) return undefined;
@@ -249,6 +323,58 @@ class UploadCheckingStore extends FilesystemStore {
     if (startedFor === undefined || (key !== undefined && startedFor !== key)) throw noSuchUpload(uploadId);
     return directory;
   }
+}
+
+/** Writes `content` to a new temporary file beside `file`; removes it if the bytes stop coming (a PUT cut off). */
+async function receive(file: string, content: Readable | Buffer): Promise<{ temporary: string; size: number; md5: string }> {
+  const temporary = `${file}.${randomBytes(8).toString('hex')}${receivingSuffix}`;
+  const md5 = createHash('md5');
+  let size = 0;
+  try {
+    await pipeline(
+      Buffer.isBuffer(content) ? Readable.from([content]) : content,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          md5.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(temporary, { flags: 'wx' }),
+    );
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+  return { temporary, size, md5: md5.digest('hex') };
+}
+
+/**
+ * GET and HEAD of an object honour If-Match, as S3 and Spaces do (S3 API reference, GetObject and
+ * HeadObject: "If-Match … otherwise, return a 412 (precondition failed) error"): process/file pins
+ * its reads to the ETag `complete` checked. A list of entity tags or `*` is understood; tags are
+ * compared strongly, quotes included (RFC 9110 §13.1.1). Whether Spaces also takes a tag without
+ * its quotes is not documented, so here it does not match. s3rver ignores the header, so the check
+ * wraps its router and judges the answer it prepared (the object's own ETag), before anything is
+ * sent. One order differs from S3: a Range past the end still answers 416 first.
+ */
+function honourIfMatch(s3: S3rver): void {
+  const routerIndex = s3.middleware.length - 1;
+  if (s3.middleware[routerIndex]?.router === undefined) {
+    throw new Error('@20minutes/s3rver no longer ends its middleware with its router; check src/local/spaces.ts against this version');
+  }
+  const extension: S3rver.Middleware = async (ctx, next) => {
+    await next();
+    const condition = ctx.get('If-Match');
+    if (condition === '' || (ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.params?.key === undefined) return;
+    if (ctx.status !== 200 && ctx.status !== 206) return;
+    const etag = ctx.response.get('ETag');
+    const tags = condition.split(',').map((tag) => tag.trim());
+    if (tags.some((tag) => tag === '*' || tag === etag)) return;
+    if (ctx.body instanceof Readable) ctx.body.destroy();
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  };
+  s3.middleware.splice(routerIndex, 0, extension);
 }
 
 /**
