@@ -6,7 +6,8 @@
 // Bounded work per run, in this order (each phase on its own, so one failing — the bucket
 // unreachable, say — does not stop the others):
 //   1. leases:   processing jobs whose lease lapsed → queued again (or failed, attempts spent)
-//   2. uploads:  awaiting_upload jobs, least recently checked first:
+//   2. uploads:  awaiting_upload jobs old enough that their upload URLs have expired (younger ones
+//                are their client's: bytes may still be arriving), least recently checked first:
 //                bytes in the bucket → completed exactly as `complete` would (checks, queue, dispatch);
 //                multipart with every part uploaded → completed, then the same;
 //                otherwise left waiting until `expires_at`, then expired and their bytes removed
@@ -16,7 +17,9 @@
 //   4. quotas:   rate-limit windows no longer read
 import { randomUUID } from 'node:crypto';
 import {
+  partUrlExpirySeconds,
   redispatchAfterSeconds,
+  singlePutUrlExpirySeconds,
   sweepBatchSize,
   sweepLeaseSeconds,
   type ActivationContext,
@@ -119,7 +122,8 @@ export async function runSweep(services: SweepServices): Promise<SweepResult> {
     });
 
     await phase('uploads', async () => {
-      for (const job of await takeUploadCandidates(db, sweepBatchSize)) {
+      const urlExpiry = { singlePutSeconds: singlePutUrlExpirySeconds, partSeconds: partUrlExpirySeconds };
+      for (const job of await takeUploadCandidates(db, sweepBatchSize, urlExpiry)) {
         if (!timeLeft()) break;
         await checkUpload(services, job, actor, counts);
       }

@@ -1,9 +1,11 @@
 // Spaces has no bucket notifications, so the sweep looks for the bytes of uploads whose client never
-// called `complete`: found (a single PUT, or every part of a multipart upload) → completed exactly
-// as `complete` would and processed; not there → left waiting, and past the upload window expired
-// with its multipart upload aborted and any object deleted.
+// called `complete`, once the URLs they were given have expired (before that, the client may still
+// be uploading: sweep-in-flight.test.ts): found (a single PUT, or every part of a multipart upload)
+// → completed exactly as `complete` would and processed; not there → left waiting, and past the
+// upload window expired with its multipart upload aborted and any object deleted.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { singlePutUrlExpirySeconds } from '../../src/config.js';
 import { headObject, listUploadedParts } from '../../src/storage/spaces.js';
 import { bytes } from '../analyzers/fixtures.js';
 import { startProcessingPlatform, type ProcessingPlatform } from './support.js';
@@ -21,6 +23,11 @@ afterAll(async () => {
   await p?.stop();
 });
 
+/** As if the job had been created long enough ago for its upload URLs to have expired (15 minutes). */
+async function outliveUploadUrls(jobId: string): Promise<void> {
+  await p.db`UPDATE jobs SET created_at = created_at - make_interval(secs => ${singlePutUrlExpirySeconds + 1}) WHERE id = ${jobId}`;
+}
+
 /** The upload window closing, without waiting 24 hours. */
 async function closeUploadWindow(jobId: string): Promise<void> {
   await p.db`UPDATE jobs SET expires_at = now() - interval '1 second' WHERE id = ${jobId}`;
@@ -31,6 +38,7 @@ describe('the sweep and uploads nobody completed', () => {
   it('processes a single PUT whose client vanished before complete', async () => {
     const { jobId } = await p.uploadWithoutComplete(bytes('k,v\na,1\nb,2\n'), 'orphan.csv', 'text/csv');
     expect((await p.job(jobId)).status).toBe('awaiting_upload');
+    await outliveUploadUrls(jobId);
 
     const result = await p.sweep();
     expect(result).toMatchObject({ skipped: false, uploadsQueued: 1 });
@@ -48,6 +56,7 @@ describe('the sweep and uploads nobody completed', () => {
     const { jobId } = await p.uploadWithoutComplete(data, 'orphan.bin', 'application/octet-stream');
     const before = await p.job(jobId);
     expect(before).toMatchObject({ status: 'awaiting_upload', uploadKind: 'multipart', partCount: 2 });
+    await outliveUploadUrls(jobId);
 
     await p.sweepUntil(jobId, 'succeeded');
     expect((await p.job(jobId)).result).toHaveProperty('file.size', data.length);
@@ -62,6 +71,7 @@ describe('the sweep and uploads nobody completed', () => {
     expect(put.status).toBe(200);
     const job = await p.job(created.jobId);
     expect(await listUploadedParts(p.storage, job.objectKey, job.uploadId ?? '')).toHaveLength(1);
+    await outliveUploadUrls(created.jobId);
 
     // Within its window: the client may still come back for part 2.
     expect(await p.sweep()).toMatchObject({ uploadsWaiting: 1, uploadsQueued: 0, uploadsExpired: 0 });
