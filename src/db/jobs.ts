@@ -39,6 +39,8 @@ export interface JobRow {
   finishedAt: Date | null;
   /** When the sweep last looked in the bucket for this job's bytes (0004_upload_checks.sql). */
   uploadCheckedAt: Date | null;
+  /** The ETag `complete` saw (quotes included): process/file reads with If-Match on it (0006_object_etag.sql). Null before `complete`, and for jobs queued by an older release. */
+  objectEtag: string | null;
 }
 
 export interface JobEventRow {

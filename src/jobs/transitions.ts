@@ -32,16 +32,20 @@ export interface Fence {
 
 const processing: readonly JobStatus[] = ['processing'];
 
-/** `complete` verified the object: it can be processed now. */
-export function markUploaded(db: Db, jobId: string, actor: Actor, detail?: Record<string, unknown>) {
+/**
+ * `complete` verified the object: it can be processed now. The ETag its HEAD saw pins the bytes:
+ * process/file reads with If-Match on it, so a later PUT through the still-valid URL cannot change
+ * what the result describes (docs/platform-facts.md "Spaces").
+ */
+export function markUploaded(db: Db, jobId: string, actor: Actor, checked?: { size: number; etag?: string }) {
   return transitionJob(db, {
     jobId,
     from: ['awaiting_upload'],
     to: 'queued',
     event: 'uploaded',
-    set: db`, run_after = now()`,
+    set: db`, run_after = now(), object_etag = ${checked?.etag ?? null}`,
     actor,
-    ...(detail === undefined ? {} : { detail }),
+    ...(checked === undefined ? {} : { detail: checked }),
   });
 }
 

@@ -50,6 +50,7 @@ function jobRow(overrides: Partial<JobRow>): JobRow {
     expiresAt: now,
     finishedAt: null,
     uploadCheckedAt: null,
+    objectEtag: null,
     ...overrides,
   };
 }
