@@ -123,6 +123,28 @@ export const databaseIdleTimeoutSeconds = 60;
 export const pgBouncerPort = 25061;
 /** SDK attempts per S3 call (standard retry mode backs off on 5xx and 503 SlowDown). */
 export const storageMaxAttempts = 4;
+/** A TCP connection to the store opens in milliseconds; not open after this, the host is down or unreachable, and the SDK's retry still fits a web function's 10 s. */
+export const storageConnectTimeoutMs = 2_000;
+/**
+ * No byte from the store for this long while one is awaited (an answer's headers, the next piece
+ * of a body) means the connection is stalled, and the socket timeout fires: unlike
+ * `requestTimeout`, which only logs unless told to throw (docs/platform-facts.md "Spaces"). Spaces
+ * answers within a second; STORAGE_STALL_SECONDS raises it for a distant or slow store. A body
+ * read also counts the time an analyzer holds one chunk, which is milliseconds.
+ */
+export const storageStallSecondsDefault = 2;
+/**
+ * A storage call other than the streamed read (HEAD, list, complete, delete), the SDK's retries
+ * included, gives up after this: two stalled tries and the backoff between them, well inside a web
+ * function's 10 s (project.yml), so a store that stopped answering costs seconds, not the function.
+ */
+export const storageCallTimeoutMs = 5_000;
+/**
+ * A read of the object that stalls or is cut mid-body resumes from the byte reached (Range, pinned
+ * with If-Match) at most this many times per attempt. A store failing more often is in trouble:
+ * the attempt ends, and its retry's backoff waits better than more requests.
+ */
+export const objectReadMaxResumes = 3;
 /** How long a browser may cache a CORS preflight answer. */
 export const corsMaxAgeSeconds = 600;
 
@@ -246,6 +268,8 @@ export interface SpacesConfig {
   secretAccessKey: string;
   /** Path-style for anything but DigitalOcean's own hosts (the local S3 server needs it). */
   forcePathStyle: boolean;
+  /** STORAGE_STALL_SECONDS; absent (a client made by hand, e.g. in a tool or test): storageStallSecondsDefault. */
+  stallSeconds?: number;
 }
 
 export function loadSpacesConfig(env: Env = process.env): SpacesConfig {
@@ -269,6 +293,7 @@ export function loadSpacesConfig(env: Env = process.env): SpacesConfig {
     accessKeyId: required(env, 'SPACES_KEY'),
     secretAccessKey: required(env, 'SPACES_SECRET'),
     forcePathStyle: !host.endsWith('.digitaloceanspaces.com'),
+    stallSeconds: positiveNumber(env, 'STORAGE_STALL_SECONDS', storageStallSecondsDefault),
   };
 }
 
@@ -497,6 +522,7 @@ export const optionalSettings = [
   'LEASE_SECONDS',
   'HEARTBEAT_SECONDS',
   'RETRY_BASE_DELAY_SECONDS',
+  'STORAGE_STALL_SECONDS',
 ] as const;
 
 /**

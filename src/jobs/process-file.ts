@@ -18,14 +18,13 @@
 //   jobs within the cap, and its heartbeats do the same meanwhile (src/jobs/handoff.ts): a backlog
 //   drains at full concurrency without a long-running process.
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
 import { runAnalyzers, type AnalysisReport } from '../analyzers/run.js';
 import type { Analyzer, FileInfo } from '../analyzers/types.js';
 import type { ActivationContext, ProcessingConfig } from '../config.js';
 import type { Actor, Db, Sql } from '../db/client.js';
 import type { JobRow } from '../db/jobs.js';
 import { describeError, log } from '../log.js';
-import { deleteObject, openObjectStream, type Storage } from '../storage/spaces.js';
+import { deleteObject, readObject, StorageError, type Storage } from '../storage/spaces.js';
 import { retryDelaySeconds } from './backoff.js';
 import { handOff, heartbeatRounds, type HandoffReport } from './handoff.js';
 import { actorOf } from './services.js';
@@ -87,7 +86,8 @@ class StopError extends Error {
 
 type Verdict =
   | { kind: 'succeeded'; report: AnalysisReport }
-  | { kind: 'rejected'; failure: JobFailure; report: AnalysisReport }
+  /** No report when the bytes were never read: the object changed since `complete` checked it. */
+  | { kind: 'rejected'; failure: JobFailure; report?: AnalysisReport }
   | { kind: 'error'; failure: JobFailure }
   | { kind: 'fence_lost' };
 
@@ -139,7 +139,7 @@ export async function processFile(services: ProcessServices, jobId: string): Pro
 
   const result = await finish(services, job, fence, verdict, actor);
   const durationMs = Date.now() - startedAt;
-  const bytes = verdict.kind === 'succeeded' || verdict.kind === 'rejected' ? verdict.report.bytes : undefined;
+  const bytes = verdict.kind === 'succeeded' || verdict.kind === 'rejected' ? verdict.report?.bytes : undefined;
   log.info('process/file attempt', {
     jobId,
     attempt: fence.attempt,
@@ -165,17 +165,18 @@ export async function processFile(services: ProcessServices, jobId: string): Pro
   };
 }
 
-/** Streams the object once through the analyzers and judges the file. Throws on any failure. */
+/**
+ * Streams the object once through the analyzers and judges the file. Throws on any failure.
+ *
+ * The read is pinned to the ETag `complete` recorded (If-Match, resumed ranges included), so the
+ * result describes the bytes that were checked, and a read that stalls or is cut resumes where it
+ * stopped instead of starting over: the analyzers see one stream (readObject).
+ */
 async function examine(services: ProcessServices, job: JobRow, signal: AbortSignal): Promise<Verdict> {
   const file: FileInfo = { contentType: job.contentType, filename: job.filename, size: job.size };
-  const stream: Readable = await openObjectStream(services.storage, job.objectKey, signal);
-  let report: AnalysisReport;
-  try {
-    report = await runAnalyzers(stream, file, { signal, ...(services.analyzers ? { analyzers: services.analyzers } : {}) });
-  } finally {
-    // Releases the connection if the read stopped early (abort, crash); a no-op after a full read.
-    stream.destroy();
-  }
+  const stream = readObject(services.storage, job.objectKey, { size: job.size, signal, ...(job.objectEtag === null ? {} : { etag: job.objectEtag }) });
+  // runAnalyzers ends the stream (and with it the connection) if it stops reading early.
+  const report = await runAnalyzers(stream, file, { signal, ...(services.analyzers ? { analyzers: services.analyzers } : {}) });
   if (report.crashed.length > 0) {
     // A crash is a bug or a resource failure, not a property of the file (a malformed file is a
     // summary): retry, and fail with the crash as the reason once attempts are spent.
@@ -218,6 +219,22 @@ function crashMessage(entry: AnalysisReport['results'][string] | undefined): str
 function verdictOfError(error: unknown): Verdict {
   if (error instanceof FenceLostError) return { kind: 'fence_lost' };
   if (error instanceof StopError) return { kind: 'error', failure: error.failure };
+  if (error instanceof StorageError && error.code === 'OBJECT_CHANGED') {
+    // A second PUT through the still-valid presigned URL replaced the object after `complete`
+    // checked it. Rejected, not retried: a new attempt would analyse bytes nobody checked (size and
+    // type at `complete`), so the result could describe a file other than the one uploaded and
+    // completed. The uploader makes a new job for the new file; the replaced object is deleted
+    // with the rejection, like any rejected upload's.
+    return {
+      kind: 'rejected',
+      failure: {
+        code: 'OBJECT_CHANGED',
+        message: truncate(`${error.message} It changed after it was uploaded and checked (a second upload to the same URL?), so it was not processed; upload it as a new file.`),
+      },
+    };
+  }
+  // The store stalled, cut the read or did not answer: retried with backoff like any transient failure.
+  if (error instanceof StorageError) return { kind: 'error', failure: { code: error.code, message: truncate(error.message) } };
   if (error instanceof S3ServiceException) {
     const missing = error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404;
     return {

@@ -11,7 +11,7 @@
 //                bytes in the bucket → completed exactly as `complete` would (checks, queue, dispatch);
 //                multipart with every part uploaded → completed, then the same;
 //                otherwise left waiting until `expires_at`, then expired and their bytes removed
-//                (multipart aborted, any object deleted)
+//                (multipart aborted, any object deleted); the store not answering ends the phase
 //   3. dispatch: due queued jobs not dispatched recently, within MAX_CONCURRENT_JOBS — the safety
 //                net: process/file activations hand their slots on as they end (./handoff.ts)
 //   4. quotas:   rate-limit windows no longer read
@@ -33,7 +33,7 @@ import { takeUploadCandidates } from '../db/sweep-candidates.js';
 import { acquireSweepLease, releaseSweepLease } from '../db/sweeps.js';
 import { ApiError } from '../errors.js';
 import { describeError, log } from '../log.js';
-import { removeUpload, type Storage } from '../storage/spaces.js';
+import { isStorageUnavailable, removeUpload, type Storage } from '../storage/spaces.js';
 import { finishUpload } from './complete.js';
 import { stopTimeMs } from './deadline.js';
 import { dispatchDueJobs } from './dispatch.js';
@@ -164,6 +164,10 @@ async function checkUpload(services: SweepServices, job: JobRow, actor: Actor, c
     counts.uploadsQueued += 1;
     return;
   } catch (error) {
+    // The store not answering: every other upload of the batch would cost a storage call's whole
+    // time budget too, and the dispatch phase would wait behind them. The phase ends (one error
+    // counted); the next sweep looks again.
+    if (isStorageUnavailable(error)) throw error;
     if (error instanceof ApiError && refusedCodes.has(error.code)) {
       counts.uploadsRejected += 1;
       return;

@@ -15,19 +15,67 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
-import { spacesConfig, storageMaxAttempts, type SpacesConfig } from '../config.js';
+import {
+  objectReadMaxResumes,
+  spacesConfig,
+  storageCallTimeoutMs,
+  storageConnectTimeoutMs,
+  storageMaxAttempts,
+  storageStallSecondsDefault,
+  type SpacesConfig,
+} from '../config.js';
+import { log } from '../log.js';
 
 export interface Storage {
   client: S3Client;
   bucket: string;
+  /** How long without a byte a request counts as stalled (STORAGE_STALL_SECONDS), for messages. */
+  stallSeconds: number;
 }
 
-/** Fail over to the SDK's retry quickly when a connection cannot even be opened. */
-const connectionTimeoutMs = 3_000;
-/** Socket inactivity limit; generous because GetObject streams feed slow analyzers. */
-const socketTimeoutMs = 30_000;
+/**
+ * The store did not answer as it should, with a stable code:
+ * - STORAGE_TIMEOUT: no connection, a stalled answer, or a call over its time budget (the store
+ *   is down or overloaded: try again later);
+ * - STORAGE_UNREACHABLE: connections refused or cut, after the SDK's own retries;
+ * - STORAGE_STALLED / STORAGE_INTERRUPTED: a read of an object kept stalling, or kept being cut,
+ *   after every resume allowed;
+ * - OBJECT_CHANGED: the object is no longer the one pinned by its ETag (412 on If-Match).
+ * The SDK's error, when there is one, is the `cause`.
+ */
+export type StorageErrorCode = 'STORAGE_TIMEOUT' | 'STORAGE_UNREACHABLE' | 'STORAGE_STALLED' | 'STORAGE_INTERRUPTED' | 'OBJECT_CHANGED';
+
+export class StorageError extends Error {
+  override name = 'StorageError';
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  }
+}
+
+/** The store is down for now (timeouts, refused connections, or 5xx after the SDK's retries), not "this request is wrong". */
+export function isStorageUnavailable(error: unknown): boolean {
+  if (error instanceof StorageError) return error.code !== 'OBJECT_CHANGED';
+  return error instanceof S3ServiceException && error.$fault === 'server';
+}
+
+/** Node's socket errors for a peer that is down, or that dropped the connection. */
+const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** How a request failed, if the connection (not the store's answer) is what failed. */
+function connectionFailure(error: unknown): 'stalled' | 'cut' | undefined {
+  if (!(error instanceof Error)) return undefined;
+  // @smithy/node-http-handler names its connect, socket (stall) and request timeouts TimeoutError.
+  if (error.name === 'TimeoutError') return 'stalled';
+  if ('code' in error && typeof error.code === 'string' && connectionErrorCodes.has(error.code)) return 'cut';
+  return undefined;
+}
 
 export function createStorage(config: SpacesConfig): Storage {
+  const stallSeconds = config.stallSeconds ?? storageStallSecondsDefault;
   const client = new S3Client({
     endpoint: config.endpoint,
     region: config.region,
@@ -42,9 +90,19 @@ export function createStorage(config: SpacesConfig): Storage {
     // Standard mode backs off and retries 5xx and throttling, which includes Spaces' 503 SlowDown.
     retryMode: 'standard',
     maxAttempts: storageMaxAttempts,
-    requestHandler: { connectionTimeout: connectionTimeoutMs, requestTimeout: socketTimeoutMs },
+    // @smithy/node-http-handler 4.x (docs/platform-facts.md "Spaces"): `connectionTimeout` bounds
+    // the TCP connect and `socketTimeout` any silence of the socket, both failing the request
+    // (TimeoutError, which the SDK retries); `requestTimeout`, the time to the answer's headers
+    // (a store trickling bytes never looks silent), only logs a warning unless
+    // `throwOnRequestTimeout` is set.
+    requestHandler: {
+      connectionTimeout: storageConnectTimeoutMs,
+      socketTimeout: stallSeconds * 1000,
+      requestTimeout: storageCallTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
-  return { client, bucket: config.bucket };
+  return { client, bucket: config.bucket, stallSeconds };
 }
 
 let shared: Storage | undefined;
@@ -61,6 +119,29 @@ function errorName(error: unknown): string | undefined {
 
 function httpStatus(error: unknown): number | undefined {
   return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+}
+
+/**
+ * One storage call other than the streamed read, within storageCallTimeoutMs in all, the SDK's
+ * retries included: each try is bounded by the stall and connect timeouts, but four of them in a
+ * row would not be. A store that does not answer fails as StorageError; the store's own answers
+ * (404, NoSuchUpload, …) come through as the SDK's errors.
+ */
+async function call<T>(s: Storage, operation: string, send: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
+  const abortSignal = AbortSignal.timeout(storageCallTimeoutMs);
+  try {
+    return await send({ abortSignal });
+  } catch (error) {
+    if (abortSignal.aborted) {
+      throw new StorageError('STORAGE_TIMEOUT', `${operation}: the store did not answer within ${storageCallTimeoutMs / 1000} s.`, { cause: error });
+    }
+    const failure = connectionFailure(error);
+    if (failure === 'stalled') {
+      throw new StorageError('STORAGE_TIMEOUT', `${operation}: no connection, or no answer for ${s.stallSeconds} s, on every try.`, { cause: error });
+    }
+    if (failure === 'cut') throw new StorageError('STORAGE_UNREACHABLE', `${operation}: the store refused or dropped the connection on every try.`, { cause: error });
+    throw error;
+  }
 }
 
 export interface PresignPutOptions {
@@ -83,7 +164,9 @@ export function presignPut(s: Storage, o: PresignPutOptions): Promise<string> {
 }
 
 export async function createMultipartUpload(s: Storage, key: string, contentType: string): Promise<string> {
-  const answer = await s.client.send(new CreateMultipartUploadCommand({ Bucket: s.bucket, Key: key, ContentType: contentType }));
+  const answer = await call(s, 'CreateMultipartUpload', (options) =>
+    s.client.send(new CreateMultipartUploadCommand({ Bucket: s.bucket, Key: key, ContentType: contentType }), options),
+  );
   if (!answer.UploadId) throw new Error(`CreateMultipartUpload ${key}: no UploadId in the answer`);
   return answer.UploadId;
 }
@@ -117,8 +200,11 @@ export async function listUploadedParts(s: Storage, key: string, uploadId: strin
   let marker: string | undefined;
   try {
     for (;;) {
-      const page = await s.client.send(
-        new ListPartsCommand({ Bucket: s.bucket, Key: key, UploadId: uploadId, ...(marker === undefined ? {} : { PartNumberMarker: marker }) }),
+      const page = await call(s, 'ListParts', (options) =>
+        s.client.send(
+          new ListPartsCommand({ Bucket: s.bucket, Key: key, UploadId: uploadId, ...(marker === undefined ? {} : { PartNumberMarker: marker }) }),
+          options,
+        ),
       );
       for (const part of page.Parts ?? []) {
         if (part.PartNumber !== undefined && part.ETag !== undefined) {
@@ -149,13 +235,16 @@ export async function completeMultipartUpload(
   parts: readonly { partNumber: number; etag: string }[],
 ): Promise<CompleteOutcome> {
   try {
-    await s.client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: s.bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
-      }),
+    await call(s, 'CompleteMultipartUpload', (options) =>
+      s.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: s.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+        }),
+        options,
+      ),
     );
     return { kind: 'completed' };
   } catch (error) {
@@ -171,7 +260,7 @@ export async function completeMultipartUpload(
 /** Idempotent: an upload that is already gone is fine. */
 export async function abortMultipartUpload(s: Storage, key: string, uploadId: string): Promise<void> {
   try {
-    await s.client.send(new AbortMultipartUploadCommand({ Bucket: s.bucket, Key: key, UploadId: uploadId }));
+    await call(s, 'AbortMultipartUpload', (options) => s.client.send(new AbortMultipartUploadCommand({ Bucket: s.bucket, Key: key, UploadId: uploadId }), options));
   } catch (error) {
     if (errorName(error) === 'NoSuchUpload' || httpStatus(error) === 404) return;
     throw error;
@@ -187,7 +276,7 @@ export interface ObjectHead {
 /** The object's metadata, or undefined when there is no object at `key`. */
 export async function headObject(s: Storage, key: string): Promise<ObjectHead | undefined> {
   try {
-    const head = await s.client.send(new HeadObjectCommand({ Bucket: s.bucket, Key: key }));
+    const head = await call(s, 'HeadObject', (options) => s.client.send(new HeadObjectCommand({ Bucket: s.bucket, Key: key }), options));
     return { size: head.ContentLength ?? 0, contentType: head.ContentType, etag: head.ETag };
   } catch (error) {
     if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) return undefined;
@@ -197,7 +286,7 @@ export async function headObject(s: Storage, key: string): Promise<ObjectHead | 
 
 /** Idempotent (S3 DeleteObject succeeds for a missing key). */
 export async function deleteObject(s: Storage, key: string): Promise<void> {
-  await s.client.send(new DeleteObjectCommand({ Bucket: s.bucket, Key: key }));
+  await call(s, 'DeleteObject', (options) => s.client.send(new DeleteObjectCommand({ Bucket: s.bucket, Key: key }), options));
 }
 
 /** Removes whatever an upload left in the bucket: its multipart upload, if any, and any object at its key. Idempotent. */
@@ -206,9 +295,79 @@ export async function removeUpload(s: Storage, key: string, uploadId: string | n
   await deleteObject(s, key);
 }
 
-/** The object's bytes as one stream, for processing it once without buffering (issue 4). */
-export async function openObjectStream(s: Storage, key: string, signal?: AbortSignal): Promise<Readable> {
-  const answer = await s.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: key }), signal ? { abortSignal: signal } : {});
-  if (!answer.Body) throw new Error(`GetObject ${key}: no body`);
-  return answer.Body as Readable;
+export interface ObjectReadOptions {
+  /**
+   * The ETag `complete` recorded. Every request carries it as If-Match, so the bytes cannot change
+   * under the reader: a replaced object fails as OBJECT_CHANGED. Absent (a job queued before ETags
+   * were recorded), the first answer's ETag pins the resumed ranges.
+   */
+  etag?: string;
+  /** The size `complete` checked: a body that ends short of it is resumed. */
+  size: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The object's bytes as one stream, read once without buffering (DESIGN "Processing"). A request
+ * that stalls (no byte for `stallSeconds`) or is cut mid-body is resumed from the byte reached
+ * with `Range: bytes=<offset>-` and the same If-Match, at most objectReadMaxResumes times, so the
+ * consumer sees one continuous stream of the pinned object's bytes and no byte twice. Then it fails
+ * as StorageError STORAGE_STALLED or STORAGE_INTERRUPTED, saying where; a missing object comes
+ * through as the SDK's NoSuchKey. Nothing is requested until the first chunk is asked for.
+ */
+export async function* readObject(s: Storage, key: string, options: ObjectReadOptions): AsyncGenerator<Uint8Array> {
+  const { size, signal } = options;
+  let pin = options.etag;
+  let offset = 0;
+  let resumes = 0;
+  for (;;) {
+    let body: Readable | undefined;
+    // The caller's abort (deadline, lost lease) must not wait for a stall to notice it.
+    const stop = () => body?.destroy();
+    signal?.addEventListener('abort', stop, { once: true });
+    let failure: { kind: 'stalled' | 'cut'; cause?: unknown };
+    try {
+      const answer = await s.client.send(
+        new GetObjectCommand({ Bucket: s.bucket, Key: key, ...(pin === undefined ? {} : { IfMatch: pin }), ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) }),
+        signal ? { abortSignal: signal } : {},
+      );
+      if (!answer.Body) throw new Error(`GetObject ${key}: no body`);
+      body = answer.Body as Readable;
+      if (offset > 0 && answer.ContentRange?.startsWith(`bytes ${offset}-`) !== true) {
+        throw new Error(`GetObject ${key}: asked for bytes from ${offset}, answered ${answer.ContentRange ?? 'without Content-Range'}`);
+      }
+      pin ??= answer.ETag;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        offset += chunk.length;
+        yield chunk;
+      }
+      if (offset >= size) return;
+      failure = { kind: 'cut' };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      if (errorName(error) === 'PreconditionFailed' || httpStatus(error) === 412) {
+        throw new StorageError(
+          'OBJECT_CHANGED',
+          `The object was replaced after it was checked: its ETag is no longer ${pin ?? 'the one recorded'}.`,
+          { cause: error },
+        );
+      }
+      const kind = connectionFailure(error);
+      if (kind === undefined) throw error;
+      failure = { kind, cause: error };
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      body?.destroy();
+    }
+    const what = failure.kind === 'stalled' ? `stalled (no byte for ${s.stallSeconds} s)` : 'was cut off';
+    if (resumes >= objectReadMaxResumes) {
+      throw new StorageError(
+        failure.kind === 'stalled' ? 'STORAGE_STALLED' : 'STORAGE_INTERRUPTED',
+        `Reading the file from storage ${what} at byte ${offset} of ${size}, after ${resumes} resumed reads that failed too.`,
+        { cause: failure.cause },
+      );
+    }
+    resumes += 1;
+    log.warn('storage: resuming a read', { key, offset, size, resume: resumes, reason: what });
+  }
 }
