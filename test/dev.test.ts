@@ -38,7 +38,7 @@ interface Dev {
   /** Everything printed so far, stdout and stderr. */
   output(): string;
   exited: Promise<number | null>;
-  /** Ctrl-C; resolves with the exit code. */
+  /** Ctrl-C in its terminal: SIGINT to its whole process group. Resolves with the exit code. */
   stop(): Promise<number | null>;
 }
 
@@ -50,6 +50,8 @@ async function startDev(): Promise<Dev> {
     cwd: rootDir,
     env: { ...process.env, PORT: '0', FUNCTIONS_PORT: '0', SPACES_PORT: '0', POSTGRES_PORT: '0', SLUICE_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a shell gives a command: Ctrl-C signals the whole group.
+    detached: true,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -62,7 +64,7 @@ async function startDev(): Promise<Dev> {
     output: () => output,
     exited,
     stop: () => {
-      if (exitCode === undefined) child.kill('SIGINT');
+      if (exitCode === undefined && child.pid !== undefined) process.kill(-child.pid, 'SIGINT');
       return exited;
     },
   };

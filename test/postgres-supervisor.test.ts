@@ -50,6 +50,12 @@ function killPostmaster(dataDir: string): number {
 
 const matching = (lines: string[], pattern: RegExp) => lines.filter((line) => pattern.test(line));
 
+/** The process group of a process, from /proc/<pid>/stat ("pid (comm) state ppid pgrp …"; comm may hold spaces). */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
 describe('superviseLocalPostgres', () => {
   it('says loudly that a killed server died, restarts it on the same port, and queries work again on the same URL', async () => {
     const { server, dataDir, lines } = await start('killed');
@@ -80,6 +86,14 @@ describe('superviseLocalPostgres', () => {
     expect(isAlive(pid)).toBe(false);
     expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
     expect(matching(lines, /unexpectedly|restart/)).toEqual([]);
+  });
+
+  it('keeps the server out of reach of a Ctrl-C in the terminal, which would be taken for a death during the shutdown', async () => {
+    // A terminal signals its whole foreground process group; the platform stops the server in its turn.
+    const { dataDir } = await start('own-group');
+    const { pid } = postmaster(dataDir);
+    expect(processGroup(pid)).toBe(pid);
+    expect(processGroup(pid)).not.toBe(processGroup(process.pid));
   });
 
   it('restarts a server that keeps dying with growing waits, then gives up and says what to do', async () => {

@@ -25,7 +25,10 @@ export type SupervisedPostgres = Omit<LocalPostgres, 'exited'>;
 export async function superviseLocalPostgres(options: SupervisedPostgresOptions): Promise<SupervisedPostgres> {
   const log = options.log ?? (() => undefined);
   const delaysMs = options.restartDelaysMs ?? restartDelaysMs;
-  const first = await startLocalPostgres(options);
+  // Otherwise a Ctrl-C in the terminal would stop the server before the platform does, and that
+  // exit, not asked for by stop(), would be taken for a death and restarted during the shutdown.
+  const serverOptions: LocalPostgresOptions = { ...options, ownProcessGroup: true };
+  const first = await startLocalPostgres(serverOptions);
   // A free port picked at the first start is the one the functions were given: keep it.
   const port = Number(new URL(first.url).port);
   let current = first;
@@ -66,7 +69,7 @@ export async function superviseLocalPostgres(options: SupervisedPostgresOptions)
         if (!(await waitUnlessStopped(delayMs))) return;
         let next: LocalPostgres;
         try {
-          next = await startLocalPostgres({ ...options, port });
+          next = await startLocalPostgres({ ...serverOptions, port });
         } catch (error) {
           what = `postgres could not be restarted (${error instanceof Error ? error.message : String(error)})`;
           continue;

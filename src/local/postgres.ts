@@ -57,6 +57,12 @@ export interface LocalPostgresOptions {
   /** Keep the data dir after stop (dev data). Default true. */
   persistent?: boolean;
   log?: (line: string) => void;
+  /**
+   * Run the server in a process group of its own, out of reach of a Ctrl-C in the terminal (which
+   * signals the whole foreground group): only stop() ends it, after what runs on it has stopped.
+   * Default false, so a test run interrupted by Ctrl-C takes its throwaway servers down with it.
+   */
+  ownProcessGroup?: boolean;
 }
 
 const execFileAsync = promisify(execFile);
@@ -113,7 +119,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   for (let attempt = 1; server === undefined; attempt += 1) {
     const port = fixedPort ?? (await findFreePort());
     try {
-      server = await startServer({ binaries, dataDir, port, user, persistent, tls: tls.files, hbaFile, log });
+      server = await startServer({ binaries, dataDir, port, user, persistent, tls: tls.files, hbaFile, log, ownProcessGroup: options.ownProcessGroup ?? false });
     } catch (error) {
       // A free port picked by us can be taken before Postgres binds it; try another.
       const portTaken = error instanceof PortInUseError;
@@ -519,6 +525,7 @@ async function startServer(o: {
   tls: TlsFiles;
   hbaFile: string;
   log: (line: string) => void;
+  ownProcessGroup: boolean;
 }): Promise<RunningServer> {
   const startedAt = performance.now();
   const settings = [
@@ -536,6 +543,7 @@ async function startServer(o: {
   ];
   const child = spawn(o.binaries.postgres, ['-D', o.dataDir, '-p', String(o.port), ...settings.flatMap((s) => ['-c', s])], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: o.ownProcessGroup,
     ...(o.user ?? {}),
   });
   // A binary that cannot be started (missing, not executable) is an 'error' event, not an exit:
