@@ -109,7 +109,9 @@ export async function uploadFile(client: SluiceClient, file: UploadSource, optio
       const request = { filename, size: file.size, contentType, ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }) };
       // Retried like the rest: if an answer was lost, the retry makes a second job, and the first
       // one, never uploaded, is expired by the sweep. Better than failing an upload on one blip.
-      const created = await withRetry(ctx, () => client.create(request, { signal: ctx.signal }));
+      // The request itself is not cancelled: a create the server has received makes a job whether
+      // or not its answer is read, and only the answer lets that job be aborted (the catch below).
+      const created = await withRetry(ctx, () => client.create(request));
       state = { jobId: created.jobId, token: created.token, upload: created.upload };
       options.onCreated?.({ jobId: created.jobId, token: created.token, upload: created.upload });
       const job = await sendAndComplete(ctx, file, created.jobId, created.token, created.upload, options);
