@@ -13,13 +13,18 @@ export type FileSummary = {
   sniffedExtension: string | null;
   typeCheck: 'match' | 'mismatch' | 'unverified';
   typeCheckReason: string;
-  /** Guess from the first bytes: text (UTF-8, no NUL) or binary. */
+  /** Guess from the first bytes: text (UTF-16 with a BOM, UTF-8 or 8-bit text) or binary. */
   kind: 'text' | 'binary';
 };
+
+/** Fixed fields; the declared type is the longest string, and `create` bounds it. */
+const summaryBudgetBytes = 4 * 1024;
 
 /** Facts about every file: size, SHA-256 and what its first bytes say it is. */
 export const fileAnalyzer: Analyzer<FileSummary> = {
   name: 'file',
+  input: 'bytes',
+  summaryBudgetBytes,
   accepts: () => true,
   create(file: FileInfo) {
     const hash = createHash('sha256');
@@ -30,7 +35,7 @@ export const fileAnalyzer: Analyzer<FileSummary> = {
         size += chunk.byteLength;
       },
       async finish() {
-        const sniffed = file.sniffed ?? { mime: null, ext: null, text: true };
+        const sniffed = file.sniffed ?? { mime: null, ext: null, text: true, encoding: 'utf-8' };
         const check = checkDeclaredType(file.contentType, sniffed);
         return {
           size,

@@ -212,6 +212,9 @@ function summarize(result: Dimensions | { error: string } | null): ImageSummary 
 /** Image format and dimensions from header bytes, never decoding pixels. */
 export const imageAnalyzer: Analyzer<ImageSummary> = {
   name: 'image',
+  input: 'bytes',
+  // Fixed fields and a handful of header details.
+  summaryBudgetBytes: 2 * 1024,
   // The bytes decide first (a PNG declared as text/csv is still analysed as a PNG); a declared image
   // type is enough too, so a "PNG" that is not one gets a `valid: false` summary saying so.
   accepts: (file: FileInfo) =>

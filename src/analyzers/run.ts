@@ -1,6 +1,8 @@
 import { analyzers as registeredAnalyzers } from './index.js';
+import { defaultSummaryBudgetBytes, fitResult } from './result-budget.js';
 import { sniff, sniffHeadBytes } from './sniff.js';
-import type { Analyzer, AnalyzerCrash, AnalyzerSink, FileInfo, JsonObject, Sniffed } from './types.js';
+import { createTextInput, type TextInput } from './text-input.js';
+import type { Analyzer, AnalyzerCrash, AnalyzerSink, FileInfo, JsonObject, Sniffed, StreamEnd } from './types.js';
 
 /** Crash messages are stored in the job row; a stack trace or a huge message does not belong there. */
 const maxCrashMessageChars = 500;
@@ -13,7 +15,10 @@ export type RunOptions = {
 };
 
 export type AnalysisReport = {
-  /** By analyzer name: its summary, or `{error: {code: 'ANALYZER_CRASHED', message}}`. */
+  /**
+   * By analyzer name, in registration order: its summary, or `{error: {code: 'ANALYZER_CRASHED',
+   * message}}`; storable and within the result's byte budget (result-budget.ts).
+   */
   results: Record<string, JsonObject | AnalyzerCrash>;
   /** Bytes read from the stream. */
   bytes: number;
@@ -35,7 +40,8 @@ type Running = { analyzer: Analyzer; sink: AnalyzerSink | null; crash: AnalyzerC
  * (an image analyzer runs on a PNG declared as text/csv); the held chunks are then fed as they
  * came, so analyzers see the original chunk boundaries. After that memory is one chunk at a time:
  * the next chunk is pulled only when every sink has taken the current one (backpressure for
- * async sinks).
+ * async sinks). Analyzers that read text get each chunk through one decoder (text-input.ts), in
+ * the encoding sniffed from the head, so they all see the same well-formed UTF-8.
  *
  * An analyzer that throws (a bug, or a resource failure inside it) becomes that analyzer's
  * `ANALYZER_CRASHED` entry and stops receiving chunks; the others carry on. One analyzer's bug
@@ -79,6 +85,8 @@ export async function runAnalyzers(
     const sniffed = await sniff(concatHead(head, headLength).subarray(0, sniffHeadBytes));
     const sniffedFile: FileInfo = { ...file, sniffed };
 
+    const byteSinks: Running[] = [];
+    const textSinks: Running[] = [];
     const running: Running[] = [];
     for (const analyzer of analyzers) {
       const entry: Running = { analyzer, sink: null, crash: null, ms: 0 };
@@ -89,41 +97,54 @@ export async function runAnalyzers(
         entry.crash = crashOf(error);
       }
       running.push(entry);
+      (analyzer.input === 'bytes' ? byteSinks : textSinks).push(entry);
     }
+    // Bytes that are not text at all (declared as text) are read as UTF-8 with replacements.
+    const textInput: TextInput | null = textSinks.length > 0 ? createTextInput(sniffed.encoding ?? 'utf-8') : null;
+    const feedBoth = async (chunk: Uint8Array): Promise<void> => {
+      await feed(byteSinks, chunk);
+      if (textInput === null) return;
+      for (const piece of textInput.write(chunk)) await feed(textSinks, piece);
+    };
 
     let bytes = 0;
     for (const chunk of head) {
       bytes += chunk.byteLength;
-      await feed(running, chunk);
+      await feedBoth(chunk);
     }
     for (let chunk = exhausted ? null : await next(); chunk !== null; chunk = await next()) {
       if (chunk.byteLength === 0) continue;
       bytes += chunk.byteLength;
-      await feed(running, chunk);
+      await feedBoth(chunk);
     }
+    if (textInput !== null) for (const piece of textInput.end()) await feed(textSinks, piece);
 
     const results: AnalysisReport['results'] = {};
     const timingsMs: AnalysisReport['timingsMs'] = {};
+    const textEnd: StreamEnd = { decoding: textInput?.decoding() ?? null };
+    const bytesEnd: StreamEnd = { decoding: null };
     await Promise.all(
       running.map(async (entry) => {
         if (entry.sink === null || entry.crash !== null) return;
         const started = performance.now();
         try {
-          results[entry.analyzer.name] = await entry.sink.finish();
+          results[entry.analyzer.name] = await entry.sink.finish(entry.analyzer.input === 'bytes' ? bytesEnd : textEnd);
         } catch (error) {
           entry.crash = crashOf(error);
         }
         entry.ms += performance.now() - started;
       }),
     );
-    // Rebuilt in registration order so the stored result reads the same for every run.
-    const ordered: AnalysisReport['results'] = {};
-    for (const entry of running) {
-      const name = entry.analyzer.name;
-      const summary = entry.crash ?? results[name];
-      if (summary !== undefined) ordered[name] = summary;
-      timingsMs[name] = Math.round(entry.ms * 10) / 10;
-    }
+    // In registration order, so the stored result reads the same for every run; storable and
+    // within budget whatever the analyzers made of the bytes.
+    const ordered = fitResult(
+      running.flatMap((entry) => {
+        const summary = entry.crash ?? results[entry.analyzer.name];
+        timingsMs[entry.analyzer.name] = Math.round(entry.ms * 10) / 10;
+        if (summary === undefined) return [];
+        return [{ name: entry.analyzer.name, summary, budgetBytes: entry.analyzer.summaryBudgetBytes ?? defaultSummaryBudgetBytes }];
+      }),
+    );
     return {
       results: ordered,
       bytes,

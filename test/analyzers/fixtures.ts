@@ -10,6 +10,26 @@ export function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
+/** `text` as UTF-16 code units in the given byte order (a BOM only if `text` starts with U+FEFF). */
+export function utf16(text: string, encoding: 'utf-16le' | 'utf-16be'): Uint8Array {
+  const data = Buffer.from(text, 'utf16le');
+  return encoding === 'utf-16le' ? data : data.swap16();
+}
+
+/** windows-1252 bytes 0x80-0x9F by the character they stand for (WHATWG index); the rest is Latin-1. */
+const windows1252Specials = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+
+/** `text` in windows-1252 (every character must have a byte there). */
+export function windows1252(text: string): Uint8Array {
+  return Uint8Array.from([...text], (char) => {
+    const special = windows1252Specials.indexOf(char);
+    if (special >= 0) return 0x80 + special;
+    const code = char.charCodeAt(0);
+    if (code > 0xff || (code >= 0x80 && code <= 0x9f)) throw new Error(`${char} has no windows-1252 byte`);
+    return code;
+  });
+}
+
 export async function* chunked(data: Uint8Array, chunkSize: number): AsyncGenerator<Uint8Array> {
   for (let offset = 0; offset < data.length; offset += chunkSize) {
     // A copy per chunk, as a network stream would hand over.
@@ -22,12 +42,23 @@ export function fileInfo(data: Uint8Array, contentType: string, filename: string
 }
 
 /**
+ * Chunk sizes for inputs of megabytes, where one byte at a time would take minutes: an odd size
+ * still splits every kind of token and character somewhere.
+ */
+export const largeChunkSizes = [4099, 64 * 1024] as const;
+
+/**
  * Runs all analyzers over `data` once per chunk size, asserts that every run reports exactly the
  * same results (the proof that no analyzer depends on where chunks break), returns the report.
  */
-export async function analyze(data: Uint8Array, contentType: string, filename: string): Promise<AnalysisReport> {
+export async function analyze(
+  data: Uint8Array,
+  contentType: string,
+  filename: string,
+  sizes: readonly number[] = chunkSizes,
+): Promise<AnalysisReport> {
   const reports: AnalysisReport[] = [];
-  for (const size of chunkSizes) {
+  for (const size of sizes) {
     reports.push(await runAnalyzers(chunked(data, size), { contentType, filename, size: data.length }));
   }
   const [first, ...rest] = reports as [AnalysisReport, ...AnalysisReport[]];
