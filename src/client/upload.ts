@@ -10,7 +10,10 @@ import { decideRetry, defaultRetryPolicy, PauseGate, sleep, type RetryPolicy } f
 import type { JobView, MultipartUploadPlan, PartsResponse, SignedPart, SingleUploadPlan, UploadPlan } from './schemas.js';
 import { maxPartsPerSignRequest } from './schemas.js';
 
-/** Anything that can hand out byte ranges: a Blob/File (incl. Node's `fs.openAsBlob`) or an adapter. */
+/**
+ * Anything that can hand out byte ranges: a Blob/File or an adapter. In Node, open files with
+ * `openFileSource` (./file-source.ts), not `fs.openAsBlob`, whose size is wrong above 4 GiB on Node 20.
+ */
 export interface UploadSourceLike {
   readonly size: number;
   readonly type?: string;
