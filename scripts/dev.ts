@@ -6,6 +6,7 @@ import { build as buildPage, type Rolldown } from 'vite';
 import { stop as stopEsbuild } from 'esbuild';
 import { buildProject, formatBytes } from '../src/local/build.js';
 import { startPlatform, devPorts } from '../src/local/platform.js';
+import { devDataDir, removeDevState, writeDevState } from '../src/local/dev-state.js';
 import { watchTree } from '../src/local/watch.js';
 
 const rootDir = path.resolve(import.meta.dirname, '..');
@@ -37,7 +38,7 @@ log(`built ${built.length} functions (${built.map((fn) => `${fn.qualifiedName} $
 const [platform] = await Promise.all([
   startPlatform({
     rootDir,
-    dataDir: process.env.SLUICE_DATA_DIR || path.join(rootDir, '.data'),
+    dataDir: devDataDir(rootDir),
     inheritEnvironment: true,
     restartPostgres: true,
     ports: {
@@ -61,6 +62,8 @@ console.log(`
 
   Watching src/ and packages/ for changes. Ctrl-C stops everything.
 `);
+// `sluice` finds this platform through it, whatever ports it got (src/local/dev-state.ts).
+const devStateFile = writeDevState(devDataDir(rootDir), platform);
 
 let pending: NodeJS.Timeout | undefined;
 let rebuilding = Promise.resolve();
@@ -107,6 +110,7 @@ async function shutdown(signal: string): Promise<void> {
   // A rebuild under way finishes first (rebuild() never rejects): it would redeploy onto a stopped platform.
   await rebuilding;
   await page.watcher.close();
+  removeDevState(devStateFile);
   await platform.stop();
   // esbuild's service process outlives the last build until told to stop.
   await stopEsbuild();
