@@ -1,293 +1,318 @@
-import { parse, type CsvError, type Parser } from 'csv-parse';
+import { fitToBudget } from './csv/budget.js';
+import { ColumnProfile, type CsvColumnSummary } from './csv/column.js';
+import { detectHeader, type ColumnShape, type FirstCell, type HeaderDecision } from './csv/header.js';
+import { CsvTokenizer, type CsvRecordSink, type Malformation } from './csv/tokenizer.js';
+import { cutText } from './csv/value-counts.js';
+import { CellReader } from './csv/values.js';
 import { filenameExtension, hasBinarySignature, normalizeMediaType } from './sniff.js';
 import type { Analyzer, FileInfo } from './types.js';
 
+/**
+ * The CSV summary's share of the job result, as JSON: lists are cut to fit (and marked), so a
+ * file of 100,000 columns or 100-character names stays as small as a tidy one.
+ */
+export const csvSummaryBudgetBytes = 192 * 1024;
 /**
  * Bytes held back to detect the delimiter. A fixed amount (not "the first chunk") so the choice
  * does not depend on how the stream happens to be chunked.
  */
 const delimiterSampleBytes = 16 * 1024;
-/** Lines of the sample used for the delimiter vote. */
-const delimiterSampleLines = 50;
+/** Records of the sample used for the delimiter vote. */
+const delimiterSampleRecords = 50;
 const candidateDelimiters = [',', '\t', ';', '|'] as const;
-/** A record longer than this is malformed (typically an unclosed quote swallowing the file). */
-const maxRecordChars = 16 * 1024 * 1024;
-/** Columns profiled; more are counted but not profiled, so a pathological file stays small. */
-const maxProfiledColumns = 1000;
+/** Columns profiled; more are counted but not profiled, so memory stays bounded. */
+export const maxProfiledColumns = 1000;
+/**
+ * Bytes of a cell the profile looks at: a longer one is text, its length is still counted, and
+ * two long cells alike in their first 4 KiB count as one value. Bounds the first row kept for
+ * header detection and the buffer for a cell split across chunks (or an endless quoted field).
+ */
+export const maxCellBytes = 4 * 1024;
+/**
+ * Distinct values tracked exactly across all profiled columns (per column: this divided by the
+ * columns, within the bounds below), about 200 bytes each at most.
+ */
+const distinctValuesTracked = 64 * 1024;
+const minDistinctPerColumn = 16;
+const maxDistinctPerColumn = 1024;
+/** Top values listed per column (fewer when the budget needs the room). */
+const maxTopValues = 10;
 const sampleRowCount = 5;
+const maxSampleColumns = 50;
 const maxSampleCellChars = 100;
-const maxListedRaggedRows = 5;
+const maxNameChars = 100;
+/** Ragged and malformed rows listed by position; all are counted. */
+const maxListedRows = 5;
 
-type ColumnType = 'integer' | 'number' | 'boolean' | 'date' | 'string' | 'empty';
 type Delimiter = (typeof candidateDelimiters)[number];
-
-export type CsvColumnSummary = {
-  name: string;
-  type: ColumnType;
-  /** Blank cells, plus cells missing from rows shorter than the header. */
-  empty: number;
-  /** For integer and number columns: numbers; for date columns: the ISO strings as written. */
-  min: number | string | null;
-  max: number | string | null;
-};
+const delimiterNames: Record<Delimiter, CsvSummary['delimiter']> = { ',': 'comma', '\t': 'tab', ';': 'semicolon', '|': 'pipe' };
+const byteOrderMark = [0xef, 0xbb, 0xbf];
+const utf8 = new TextDecoder();
 
 export type CsvSummary = {
+  /** Every record is well-formed RFC 4180 (no stray or unclosed quote). Ragged rows do not count. */
   valid: boolean;
-  /** Parser error for a malformed file, with the line it was found on; counts cover the rows before it. */
-  error: { message: string; code: string; line: number | null } | null;
+  /**
+   * The profile describes the whole file: every row, every column. When not, `incomplete` says
+   * why (an unclosed quote that swallowed the rest, columns past the profiled ones, lists cut
+   * to fit the result).
+   */
+  complete: boolean;
+  incomplete: string[];
   delimiter: 'comma' | 'tab' | 'semicolon' | 'pipe';
   /** Data rows (the header excluded). */
   rows: number;
+  /** Fields of the first row (the header's names when there is one). */
   columns: number;
   hasHeader: boolean;
-  header: string[] | null;
-  columnProfiles: CsvColumnSummary[];
+  headerReason: string;
+  /**
+   * One per column in order, the first `columnProfiles.length` of them: `detail: 'full'` with
+   * top values, quantiles and a histogram, or `'compact'` (counts, type, range) where the
+   * result budget had no room for more.
+   */
+  columnProfiles: ProfileEntry[];
+  /** Columns profiled (at most `maxProfiledColumns`); those past `columnProfiles.length` were cut for the budget. */
+  profiledColumns: number;
   /**
    * Rows whose field count differs from `columns`; the first few by data-row number (1-based,
-   * header excluded: rows, unlike lines, stay countable when quoted fields span lines).
+   * header excluded) and the line they start on.
    */
   raggedRows: number;
-  firstRaggedRows: { row: number; fields: number }[];
+  firstRaggedRows: { row: number; line: number; fields: number }[];
+  /**
+   * Rows read leniently, as Python's csv module and pandas read them: a quote inside an unquoted
+   * field (`5'11"`) kept as a character, text after a closing quote kept, a quote never closed
+   * running to the end of the file.
+   */
+  malformedRows: number;
+  firstMalformedRows: { row: number; line: number; problem: Malformation }[];
+  /** The first data rows, cells cut to 100 characters, up to the first 50 columns. */
   sampleRows: string[][];
+  sampleRowsTruncated: boolean;
 };
 
-const delimiterNames: Record<Delimiter, CsvSummary['delimiter']> = {
-  ',': 'comma',
-  '\t': 'tab',
-  ';': 'semicolon',
-  '|': 'pipe',
-};
+export type ProfileEntry = (CsvColumnSummary & { detail: 'full' }) | (CompactProfile & { detail: 'compact' });
+/** What a column keeps when the budget has no room for its lists. */
+export type CompactProfile = Pick<
+  CsvColumnSummary,
+  'name' | 'type' | 'values' | 'empty' | 'nulls' | 'distinct' | 'distinctEstimated' | 'minLength' | 'maxLength' | 'min' | 'max'
+>;
 
-const integerPattern = /^[+-]?\d+$/;
-const numberPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const booleanPattern = /^(?:true|false)$/i;
-// ISO 8601 dates and date-times, the only date spelling that is unambiguous across locales.
-const datePattern = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
-
-type CellKind = 'integer' | 'number' | 'boolean' | 'date' | 'string';
-
-function kindOf(value: string): CellKind {
-  const first = value.charCodeAt(0);
-  const numeric = (first >= 0x30 && first <= 0x39) || first === 0x2b || first === 0x2d || first === 0x2e;
-  if (numeric) {
-    if (integerPattern.test(value)) return 'integer';
-    if (numberPattern.test(value)) return 'number';
-    if (value.length >= 10 && datePattern.test(value) && !Number.isNaN(Date.parse(value))) return 'date';
-    return 'string';
-  }
-  if ((first === 0x74 || first === 0x66 || first === 0x54 || first === 0x46) && booleanPattern.test(value)) return 'boolean';
-  return 'string';
+function perColumnDistinct(columns: number): number {
+  return Math.max(minDistinctPerColumn, Math.min(maxDistinctPerColumn, Math.floor(distinctValuesTracked / Math.max(1, columns))));
 }
 
-class ColumnProfile {
-  nonEmpty = 0;
-  readonly kinds: Record<CellKind, number> = { integer: 0, number: 0, boolean: 0, date: 0, string: 0 };
-  minNumber = Infinity;
-  maxNumber = -Infinity;
-  minDate: { time: number; text: string } | null = null;
-  maxDate: { time: number; text: string } | null = null;
+/** Counts the fields of each record, for the delimiter vote. */
+class FieldCounter implements CsvRecordSink {
+  readonly fields: number[] = [];
 
-  add(cell: string): void {
-    const value = cell.trim();
-    if (value === '') return;
-    this.nonEmpty += 1;
-    const kind = kindOf(value);
-    this.kinds[kind] += 1;
-    if (kind === 'integer' || kind === 'number') {
-      const number = Number(value);
-      if (number < this.minNumber) this.minNumber = number;
-      if (number > this.maxNumber) this.maxNumber = number;
-    } else if (kind === 'date') {
-      const time = Date.parse(value);
-      if (this.minDate === null || time < this.minDate.time) this.minDate = { time, text: value };
-      if (this.maxDate === null || time > this.maxDate.time) this.maxDate = { time, text: value };
-    }
-  }
+  cell(): void {}
 
-  /** The narrowest type every non-empty cell fits (integers are numbers too). */
-  summary(name: string, rows: number): CsvColumnSummary {
-    const { kinds, nonEmpty } = this;
-    let type: ColumnType = 'string';
-    if (nonEmpty === 0) type = 'empty';
-    else if (kinds.integer === nonEmpty) type = 'integer';
-    else if (kinds.integer + kinds.number === nonEmpty) type = 'number';
-    else if (kinds.boolean === nonEmpty) type = 'boolean';
-    else if (kinds.date === nonEmpty) type = 'date';
-    const numeric = type === 'integer' || type === 'number';
-    return {
-      name,
-      type,
-      empty: rows - nonEmpty,
-      min: numeric ? this.minNumber : type === 'date' ? (this.minDate?.text ?? null) : null,
-      max: numeric ? this.maxNumber : type === 'date' ? (this.maxDate?.text ?? null) : null,
-    };
+  record(fields: number): void {
+    if (this.fields.length < delimiterSampleRecords + 1) this.fields.push(fields);
   }
 }
 
 /**
- * Delimiter vote over the first lines of the sample: for each candidate, how many lines share its
- * most common (non-zero) count outside quotes; the most consistent wins, then the most frequent.
- * A declared TSV keeps tab whenever the sample has one.
+ * Delimiter vote over the first records of the sample, each candidate tokenized as the file
+ * will be: how many records share the candidate's most common field count (above one); the
+ * most consistent wins, then the most fields. The last record is left out unless the sample is
+ * the whole file, since the sample may cut it. A declared TSV keeps tab whenever it splits a record.
  */
-export function detectDelimiter(sample: string, declaredTsv: boolean): Delimiter {
-  const lines: string[] = [];
-  let current = '';
-  let quoted = false;
-  for (const char of sample) {
-    if (char === '"') quoted = !quoted;
-    if (!quoted && (char === '\n' || char === '\r')) {
-      if (current !== '') lines.push(current);
-      current = '';
-      if (lines.length >= delimiterSampleLines) break;
-    } else {
-      current += char;
-    }
-  }
-  if (current !== '' && lines.length === 0) lines.push(current);
-  if (declaredTsv && lines.some((line) => line.includes('\t'))) return '\t';
-
-  let best: { delimiter: Delimiter; agreeing: number; count: number } | null = null;
+export function detectDelimiter(sample: Uint8Array, wholeFile: boolean, declaredTsv: boolean): Delimiter {
+  let best: { delimiter: Delimiter; agreeing: number; fields: number } | null = null;
   for (const delimiter of candidateDelimiters) {
-    const counts = lines.map((line) => countOutsideQuotes(line, delimiter));
+    const counter = new FieldCounter();
+    const tokenizer = new CsvTokenizer(delimiter.charCodeAt(0), counter, 0, 0);
+    tokenizer.write(sample);
+    if (wholeFile) tokenizer.end();
+    const records = counter.fields.slice(0, delimiterSampleRecords);
+    if (declaredTsv && delimiter === '\t' && records.some((fields) => fields > 1)) return '\t';
     const frequency = new Map<number, number>();
-    for (const count of counts) if (count > 0) frequency.set(count, (frequency.get(count) ?? 0) + 1);
-    for (const [count, agreeing] of frequency) {
-      if (best === null || agreeing > best.agreeing || (agreeing === best.agreeing && count > best.count)) {
-        best = { delimiter, agreeing, count };
-      }
+    for (const fields of records) if (fields > 1) frequency.set(fields, (frequency.get(fields) ?? 0) + 1);
+    for (const [fields, agreeing] of frequency) {
+      if (best === null || agreeing > best.agreeing || (agreeing === best.agreeing && fields > best.fields)) best = { delimiter, agreeing, fields };
     }
   }
   return best?.delimiter ?? (declaredTsv ? '\t' : ',');
 }
 
-function countOutsideQuotes(line: string, delimiter: string): number {
-  let count = 0;
-  let quoted = false;
-  for (const char of line) {
-    if (char === '"') quoted = !quoted;
-    else if (!quoted && char === delimiter) count += 1;
-  }
-  return count;
-}
+/** A cell of the first row, kept until the header is decided: its bytes (up to maxCellBytes) and full length. */
+type KeptCell = { bytes: Uint8Array; length: number };
+type RowPosition = { record: number; line: number };
 
-/** Header when the first row is all distinct, non-empty text (no numbers, booleans or dates). */
-function looksLikeHeader(row: string[]): boolean {
-  const names = row.map((cell) => cell.trim());
-  return names.every((name) => name !== '' && kindOf(name) === 'string') && new Set(names).size === names.length;
-}
-
-class CsvSink {
-  private prefix: Uint8Array[] = [];
-  private prefixBytes = 0;
-  private parser: Parser | null = null;
-  private parsed: Promise<void> = Promise.resolve();
+class CsvSink implements CsvRecordSink {
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private tokenizer: CsvTokenizer | null = null;
   private delimiter: Delimiter = ',';
-  private error: CsvSummary['error'] = null;
+  private readonly reader = new CellReader();
 
-  private firstRow: string[] | null = null;
-  private header: string[] | null = null;
+  /** Records read, the first (a header or not) included. */
+  private records = 0;
   private columns = 0;
-  private rows = 0;
+  private readonly firstRow: KeptCell[] = [];
   private readonly profiles: ColumnProfile[] = [];
+  private distinctPerColumn = maxDistinctPerColumn;
   private raggedRows = 0;
-  private readonly firstRaggedRows: CsvSummary['firstRaggedRows'] = [];
-  private readonly sampleRows: string[][] = [];
+  private readonly firstRaggedRows: (RowPosition & { fields: number })[] = [];
+  private malformedRows = 0;
+  private readonly firstMalformedRows: (RowPosition & { problem: Malformation })[] = [];
+  private unclosedQuote: { line: number; linesAfter: number } | null = null;
+  /** Rows of cells kept for the sample (the first row's included): at most sampleRowCount + 1. */
+  private readonly samples: string[][] = [];
+  private sampleCells: string[] | null = [];
+  private sampleTruncated = false;
 
   constructor(private readonly declaredTsv: boolean) {}
 
-  write(chunk: Uint8Array): void | Promise<void> {
-    if (this.error !== null) return;
-    if (this.parser === null) {
-      this.prefix.push(chunk);
-      this.prefixBytes += chunk.byteLength;
-      if (this.prefixBytes < delimiterSampleBytes) return;
-      return this.feed(this.start());
+  write(chunk: Uint8Array): void {
+    if (this.tokenizer !== null) {
+      this.tokenizer.write(chunk);
+      return;
     }
-    return this.feed(chunk);
+    this.held.push(chunk);
+    this.heldBytes += chunk.byteLength;
+    if (this.heldBytes >= delimiterSampleBytes) this.start(false);
   }
 
   async finish(): Promise<CsvSummary> {
-    if (this.parser === null) await this.feed(this.start());
-    // After a parse error the parser is already destroyed; ending it again would only raise another error.
-    if (this.error === null) this.parser?.end();
-    await this.parsed;
+    if (this.tokenizer === null) this.start(true);
+    const tokenizer = this.tokenizer as CsvTokenizer;
+    tokenizer.end();
+    if (this.unclosedQuote !== null) this.unclosedQuote.linesAfter = tokenizer.lines - this.unclosedQuote.line;
     return this.summary();
   }
 
-  /** Detects the delimiter from the held-back prefix, starts the parser, returns the prefix. */
-  private start(): Uint8Array {
-    const prefix = Buffer.concat(this.prefix);
-    this.prefix = [];
-    this.delimiter = detectDelimiter(new TextDecoder().decode(prefix.subarray(0, delimiterSampleBytes)), this.declaredTsv);
-    const parser = parse({
-      delimiter: this.delimiter,
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      max_record_size: maxRecordChars,
-    });
-    this.parsed = new Promise((resolve) => {
-      parser.on('data', (record: string[]) => this.row(record));
-      parser.on('error', (error: CsvError) => {
-        const line = (error as CsvError & { lines?: unknown }).lines;
-        this.error = { message: error.message, code: error.code, line: typeof line === 'number' ? line : null };
-        resolve();
-      });
-      parser.on('end', resolve);
-      parser.on('close', resolve);
-    });
-    this.parser = parser;
-    return prefix;
+  /** Detects the delimiter from the held-back bytes, then tokenizes them. */
+  private start(wholeFile: boolean): void {
+    let prefix = Buffer.concat(this.held);
+    this.held = [];
+    if (byteOrderMark.every((byte, index) => prefix[index] === byte)) prefix = prefix.subarray(byteOrderMark.length);
+    this.delimiter = detectDelimiter(prefix.subarray(0, delimiterSampleBytes), wholeFile && prefix.length <= delimiterSampleBytes, this.declaredTsv);
+    this.tokenizer = new CsvTokenizer(this.delimiter.charCodeAt(0), this, maxProfiledColumns, maxCellBytes);
+    this.tokenizer.write(prefix);
   }
 
-  /** Resolves once the parser has taken the bytes, which is the backpressure the runner waits on. */
-  private feed(bytes: Uint8Array): Promise<void> {
-    const parser = this.parser;
-    if (parser === null || this.error !== null || bytes.byteLength === 0) return Promise.resolve();
-    return new Promise((resolve) => parser.write(bytes, () => resolve()));
+  cell(column: number, bytes: Uint8Array, start: number, end: number, length: number): void {
+    if (this.sampleCells !== null && column < maxSampleColumns) {
+      const text = utf8.decode(bytes.subarray(start, Math.min(end, start + maxSampleCellChars * 4)));
+      this.sampleCells.push(text.length > maxSampleCellChars || length > end - start ? `${cutText(text, maxSampleCellChars)}…` : text);
+    }
+    if (this.records === 0) {
+      this.firstRow.push({ bytes: bytes.slice(start, end), length });
+      return;
+    }
+    let profile = this.profiles[column];
+    // A row longer than the first: its extra columns get profiles now, with the smallest share.
+    while (profile === undefined) {
+      this.profiles.push(new ColumnProfile(this.reader, minDistinctPerColumn));
+      profile = this.profiles[column];
+    }
+    profile.add(bytes, start, end, length);
   }
 
-  private row(record: string[]): void {
-    if (this.firstRow === null) {
-      this.firstRow = record;
-      this.columns = record.length;
-      if (looksLikeHeader(record)) {
-        this.header = record;
-        return;
+  record(fields: number, line: number, malformation: Malformation | null): void {
+    this.records += 1;
+    if (this.sampleCells !== null) {
+      if (fields > maxSampleColumns) this.sampleTruncated = true;
+      this.samples.push(this.sampleCells);
+      this.sampleCells = this.samples.length <= sampleRowCount ? [] : null;
+    }
+    if (malformation !== null) {
+      this.malformedRows += 1;
+      if (this.firstMalformedRows.length < maxListedRows) this.firstMalformedRows.push({ record: this.records, line, problem: malformation });
+      if (malformation === 'unclosed-quote') this.unclosedQuote = { line, linesAfter: 0 };
+    }
+    if (this.records === 1) {
+      this.columns = fields;
+      this.distinctPerColumn = perColumnDistinct(Math.min(fields, maxProfiledColumns));
+      for (let column = 0; column < Math.min(fields, maxProfiledColumns); column += 1) {
+        this.profiles.push(new ColumnProfile(this.reader, this.distinctPerColumn));
       }
+      return;
     }
-    this.rows += 1;
-    if (record.length !== this.columns) {
+    if (fields !== this.columns) {
       this.raggedRows += 1;
-      if (this.firstRaggedRows.length < maxListedRaggedRows) this.firstRaggedRows.push({ row: this.rows, fields: record.length });
+      if (this.firstRaggedRows.length < maxListedRows) this.firstRaggedRows.push({ record: this.records, line, fields });
     }
-    const profiled = Math.min(record.length, maxProfiledColumns);
-    while (this.profiles.length < profiled) this.profiles.push(new ColumnProfile());
-    for (let column = 0; column < profiled; column += 1) {
-      (this.profiles[column] as ColumnProfile).add(record[column] as string);
-    }
-    if (this.sampleRows.length < sampleRowCount) {
-      this.sampleRows.push(record.map((cell) => cell.slice(0, maxSampleCellChars)));
-    }
+  }
+
+  private decideHeader(): HeaderDecision {
+    const dataRows = this.records - 1;
+    const first: FirstCell[] = this.firstRow.map(({ bytes, length }) => {
+      let start = 0;
+      let end = bytes.length;
+      while (start < end && (bytes[start] === 0x20 || bytes[start] === 0x09)) start += 1;
+      while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end -= 1;
+      const text = utf8.decode(bytes.subarray(start, end));
+      return { text, kind: start === end ? null : this.reader.classify(bytes, start, end), length: length > bytes.length ? length : text.length };
+    });
+    const shapes: ColumnShape[] = this.profiles.map((profile) => {
+      const summary = profile.summary('', dataRows, 0);
+      return {
+        type: summary.type,
+        values: summary.values,
+        empty: summary.empty,
+        integers: summary.kinds.integer ?? 0,
+        minLength: summary.minLength,
+        maxLength: summary.maxLength,
+      };
+    });
+    return detectHeader(first, shapes, this.samples[1] ?? null);
   }
 
   private summary(): CsvSummary {
-    while (this.profiles.length < Math.min(this.columns, maxProfiledColumns)) this.profiles.push(new ColumnProfile());
-    return {
-      valid: this.error === null,
-      error: this.error,
-      delimiter: delimiterNames[this.delimiter],
-      rows: this.rows,
-      columns: this.columns,
-      hasHeader: this.header !== null,
-      header: this.header,
-      columnProfiles: this.profiles.map((profile, index) =>
-        profile.summary(this.header?.[index]?.trim() || `column_${index + 1}`, this.rows),
-      ),
-      raggedRows: this.raggedRows,
-      firstRaggedRows: this.firstRaggedRows,
-      sampleRows: this.sampleRows,
-    };
+    const header = this.records > 0 ? this.decideHeader() : { hasHeader: false, reason: 'The file has no rows.' };
+    const rows = Math.max(0, this.records - (header.hasHeader ? 1 : 0));
+    if (!header.hasHeader) {
+      this.firstRow.forEach((cell, column) => this.profiles[column]?.add(cell.bytes, 0, cell.bytes.length, cell.length));
+    }
+    const dataRow = (record: number) => record - (header.hasHeader ? 1 : 0);
+    const names = this.profiles.map((_, column) => {
+      const name = header.hasHeader ? this.firstRowName(column) : '';
+      return name === '' ? `column_${column + 1}` : name;
+    });
+    const incomplete: string[] = [];
+    if (this.unclosedQuote !== null) {
+      incomplete.push(
+        `A quote opened on line ${this.unclosedQuote.line} is never closed: the ${this.unclosedQuote.linesAfter} lines after it were read as one field.`,
+      );
+    }
+    const widest = Math.max(this.columns, this.profiles.length);
+    if (widest > maxProfiledColumns) incomplete.push(`Only the first ${maxProfiledColumns} columns are profiled; rows have up to ${widest} or more.`);
+    const samples = this.samples.slice(header.hasHeader ? 1 : 0, (header.hasHeader ? 1 : 0) + sampleRowCount);
+    return fitToBudget(
+      {
+        valid: this.malformedRows === 0,
+        complete: incomplete.length === 0,
+        incomplete,
+        delimiter: delimiterNames[this.delimiter],
+        rows,
+        columns: this.columns,
+        hasHeader: header.hasHeader,
+        headerReason: header.reason,
+        columnProfiles: [],
+        profiledColumns: this.profiles.length,
+        raggedRows: this.raggedRows,
+        firstRaggedRows: this.firstRaggedRows.map(({ record, line, fields }) => ({ row: dataRow(record), line, fields })),
+        malformedRows: this.malformedRows,
+        firstMalformedRows: this.firstMalformedRows.map(({ record, line, problem }) => ({ row: dataRow(record), line, problem })),
+        sampleRows: samples,
+        sampleRowsTruncated: this.sampleTruncated,
+      },
+      (topValues) => this.profiles.map((profile, column) => profile.summary(names[column] as string, rows, topValues)),
+      csvSummaryBudgetBytes,
+      maxTopValues,
+    );
+  }
+
+  private firstRowName(column: number): string {
+    const cell = this.firstRow[column];
+    if (cell === undefined) return '';
+    const name = utf8.decode(cell.bytes).trim();
+    return name.length > maxNameChars || cell.length > cell.bytes.length ? `${cutText(name, maxNameChars)}…` : name;
   }
 }
 
