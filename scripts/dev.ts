@@ -7,6 +7,7 @@ import { stop as stopEsbuild } from 'esbuild';
 import { buildProject, formatBytes } from '../src/local/build.js';
 import { startPlatform, devPorts } from '../src/local/platform.js';
 import { devDataDir, removeDevState, writeDevState } from '../src/local/dev-state.js';
+import { describeAllowedTypes } from '../src/local/local-env.js';
 import { watchTree } from '../src/local/watch.js';
 
 const rootDir = path.resolve(import.meta.dirname, '..');
@@ -59,6 +60,7 @@ console.log(`
   functions   ${platform.apiBase}/presign/create  (OpenWhisk API: ${platform.runtime.apiHost})
   spaces      ${platform.spaces.endpoint}/${platform.spaces.bucket}
   postgres    ${redactPassword(platform.databaseUrl)}
+  types       ${describeAllowedTypes(platform.env)}
 
   Watching src/ and packages/ for changes. Ctrl-C stops everything.
 `);

@@ -10,7 +10,7 @@ import { eventsNamed, startProcessingPlatform, type ProcessingPlatform } from '.
 let p: ProcessingPlatform;
 
 beforeAll(async () => {
-  // The local default ALLOWED_CONTENT_TYPES is */*: any sniffed type is accepted (rejections.test.ts covers a narrower list).
+  // The deployment default ALLOWED_CONTENT_TYPES, as locally: every type below is in it (rejections.test.ts covers a narrower list).
   p = await startProcessingPlatform();
 });
 
