@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonSummary } from '../../src/analyzers/json.js';
-import { analyze, bytes } from './fixtures.js';
+import { analyze, bytes, largeChunkSizes, utf16 } from './fixtures.js';
 
-async function jsonSummary(text: string | Uint8Array, filename = 'data.json'): Promise<JsonSummary> {
-  const report = await analyze(typeof text === 'string' ? bytes(text) : text, 'application/json', filename);
+async function jsonSummary(text: string | Uint8Array, filename = 'data.json', sizes?: readonly number[]): Promise<JsonSummary> {
+  const report = await analyze(typeof text === 'string' ? bytes(text) : text, 'application/json', filename, sizes);
   expect(report.ran).toContain('json');
   return report.results.json as JsonSummary;
 }
@@ -19,6 +19,7 @@ describe('json analyzer', () => {
       records: null,
       keys: ['name', 'tags', 'café', 'ok'],
       keyCount: 4,
+      keyCountExact: true,
       keysTruncated: false,
       bom: false,
     });
@@ -27,7 +28,39 @@ describe('json analyzer', () => {
   it('counts the records of a top-level array and unites their keys', async () => {
     const records = Array.from({ length: 250 }, (_, index) => ({ id: index, ...(index % 2 === 0 ? { even: true } : { odd: 'yes' }) }));
     const summary = await jsonSummary(JSON.stringify(records, null, 2));
-    expect(summary).toMatchObject({ valid: true, topLevelType: 'array', records: 250, keys: ['id', 'even', 'odd'], maxDepth: 2 });
+    expect(summary).toMatchObject({ valid: true, topLevelType: 'array', records: 250, keys: ['id', 'even', 'odd'], keyCount: 3, maxDepth: 2 });
+  });
+
+  it('counts every distinct key but lists only the first ones, each cut short if huge', async () => {
+    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, index) => [`key_${index}`, index]));
+    const summary = await jsonSummary(JSON.stringify([many, { key_1: 'again', extra: true }]), 'data.json', largeChunkSizes);
+    expect(summary).toMatchObject({ valid: true, keyCount: 5001, keyCountExact: true, keysTruncated: true });
+    expect(summary.keys.slice(0, 3)).toEqual(['key_0', 'key_1', 'key_2']);
+    expect(summary.keys.length).toBeLessThanOrEqual(200);
+
+    // Long keys that share their first 256 bytes are still told apart by the count.
+    const huge = Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`${'k'.repeat(100_000)}${index}`, index]));
+    const hugeSummary = await jsonSummary(JSON.stringify(huge), 'data.json', largeChunkSizes);
+    expect(hugeSummary).toMatchObject({ keyCount: 300, keysTruncated: true });
+    expect(hugeSummary.keys[0]).toBe('k'.repeat(256));
+    expect(Buffer.byteLength(JSON.stringify(hugeSummary.keys))).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it('knows an escaped key and its plain spelling are the same key', async () => {
+    const summary = await jsonSummary('[{"caf\\u00e9": 1, "\\ud83d\\ude00": 2}, {"café": 3, "😀": 4, "a\\"b": 5}]');
+    expect(summary).toMatchObject({ valid: true, keys: ['café', '😀', 'a"b'], keyCount: 3 });
+  });
+
+  it('reports nesting deeper than it analyses as an error, not a crash', async () => {
+    const depth = 100_001;
+    const summary = await jsonSummary(`${'['.repeat(depth)}${']'.repeat(depth)}`, 'data.json', [7, ...largeChunkSizes]);
+    expect(summary).toMatchObject({ valid: false, maxDepth: 100_000, error: { message: 'Nesting deeper than 100000 levels is not analysed', offset: 100_000 } });
+  });
+
+  it('reads a UTF-16 document as the same JSON', async () => {
+    const text = '\uFEFF{"städte": ["Köln", "Zürich"], "n": 2}';
+    const summary = await jsonSummary(utf16(text, 'utf-16le'), 'data.json');
+    expect(summary).toMatchObject({ valid: true, bom: true, topLevelType: 'object', keys: ['städte', 'n'], keyCount: 2 });
   });
 
   it('gives the byte offset, line and column of the first error', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NdjsonSummary } from '../../src/analyzers/ndjson.js';
-import { analyze, bytes } from './fixtures.js';
+import { analyze, bytes, utf16 } from './fixtures.js';
 
 async function ndjsonSummary(text: string | Uint8Array, contentType = 'application/x-ndjson', filename = 'events.ndjson'): Promise<NdjsonSummary> {
   const report = await analyze(typeof text === 'string' ? bytes(text) : text, contentType, filename);
@@ -55,4 +55,24 @@ describe('ndjson analyzer', () => {
     expect(report.results.text).toMatchObject({ utf8Valid: false, invalidSequences: 1, firstInvalidByteOffset: 19 });
   });
 
+  it('takes the keys of good lines only, and counts them all', async () => {
+    const lines = ['{"a": 1, "b": 2}', '{"c": 3, "d": ', '{"a": 1, "e": [1, {"deep": 1}]}', '[{"inner": 1}]'];
+    const summary = await ndjsonSummary(`${lines.join('\n')}\n`);
+    expect(summary).toMatchObject({ records: 3, badLines: 1, keys: ['a', 'b', 'e'], keyCount: 3, keyCountExact: true, keysTruncated: false });
+  });
+
+  it('says what is wrong with a bad line', async () => {
+    const summary = await ndjsonSummary('{"a": 1} {"b": 2}\n[1, 2\n{"a": tru}\n"unterminated\n');
+    expect(summary.firstBadLines).toEqual([
+      { line: 1, error: "Unexpected '{' after the JSON value (one value per line)" },
+      { line: 2, error: 'Unexpected end of JSON input at the end of the line' },
+      { line: 3, error: "Unexpected '}' in literal" },
+      { line: 4, error: 'Bad control character in string literal' },
+    ]);
+  });
+
+  it('reads a UTF-16 file with a BOM as the same lines', async () => {
+    const summary = await ndjsonSummary(utf16('\uFEFF{"ü": 1}\r\n{"ü": 2}\r\n', 'utf-16be'));
+    expect(summary).toMatchObject({ valid: true, lines: 2, records: 2, keys: ['ü'] });
+  });
 });
