@@ -1,0 +1,44 @@
+// One line per job for people: what processing found, in the page's own words. The page's result
+// view (web/src/result-view.ts) is pure data in, data out, so its headlines are reused as they are:
+// a file reads the same in the terminal as on the page.
+import type { JobView } from '../client/schemas.js';
+import { describeResult, type ResultSection } from '../../web/src/result-view.js';
+import { formatBytes } from '../../web/src/format.js';
+
+/** Analyzers whose headline says least: every file has `file`, and every text file has `text`. */
+const generalAnalyzers = ['text', 'file'];
+
+/** "CSV · 2,000 rows × 7 columns", the most specific analyzer's headline; "" when there is none. */
+export function resultHeadline(result: unknown): string {
+  const sections = describeResult(result);
+  const rank = (section: ResultSection) => generalAnalyzers.indexOf(section.analyzer);
+  const best = [...sections].sort((a, b) => rank(a) - rank(b))[0];
+  if (best === undefined) return '';
+  return best.analyzer === 'file' ? best.headline : `${shortTitle(best.title)} · ${best.headline}`;
+}
+
+/** What became of a job, in one line: the headline when it succeeded, else the reason. */
+export function jobOutcome(job: Pick<JobView, 'status' | 'result' | 'error' | 'size' | 'contentType'>): string {
+  switch (job.status) {
+    case 'succeeded': {
+      const headline = resultHeadline(job.result);
+      return headline === '' ? `${formatBytes(job.size)} · ${job.contentType}` : headline;
+    }
+    case 'failed':
+    case 'rejected':
+    case 'expired':
+      return job.error === null ? job.status : `${job.error.code}: ${job.error.message}`;
+    case 'queued':
+      return job.error === null ? 'waiting to be processed' : `waiting for a retry after ${job.error.code}: ${job.error.message}`;
+    case 'awaiting_upload':
+      return 'waiting for its bytes';
+    case 'processing':
+      return 'being processed';
+    case 'cancelled':
+      return 'the upload was cancelled';
+  }
+}
+
+function shortTitle(title: string): string {
+  return title.replace(/ profile$/, '');
+}
