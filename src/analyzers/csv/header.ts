@@ -138,7 +138,8 @@ function yearLikeNames(first: readonly FirstCell[], secondRow: readonly string[]
     const repeated = end > start && Array.from({ length: end - start }, (_, offset) => start + offset).every((index) => countsUp(below, index));
     if (end > start && !repeated) {
       const why = `${quoted(first[start]?.text ?? '')} to ${quoted(first[end]?.text ?? '')} count up by one, as names such as years do`;
-      for (let index = start; index <= end; index += 1) verdicts[index] = { vote: 1, why };
+      // Columns that already tell a header apart keep their own reason.
+      for (let index = start; index <= end; index += 1) if ((verdicts[index] as Verdict).vote <= 0) verdicts[index] = { vote: 1, why };
     }
     start = end + 1;
   }
