@@ -68,6 +68,14 @@ export const jobTokenBytes = 32;
 export const maxFilenameBytes = 255;
 /** A raw filename longer than this is not a name but an attack or a bug: rejected rather than truncated. */
 export const maxRawFilenameBytes = 1024;
+/** A status call's signed GET URL for the stored file (`downloadUrl`): long enough to click or preview, short enough that a copied link soon stops working. */
+export const downloadUrlExpirySeconds = 5 * 60;
+/**
+ * Download URLs are signed as of the start of the current window of this length, so polls within
+ * it get the very same URL (the browser reuses its cached preview instead of fetching the image
+ * again every second); each URL is therefore valid for at least `downloadUrlExpirySeconds` minus this.
+ */
+export const downloadUrlReuseSeconds = 60;
 /** A processing activation's lease: a dead activation is noticed within about a minute (DESIGN "Job state machine"). LEASE_SECONDS overrides it (tests use a few seconds). */
 export const leaseSecondsDefault = 60;
 /** Heartbeats come four times per lease, so one or two slow database round trips never lose it. HEARTBEAT_SECONDS overrides it. */

@@ -13,6 +13,8 @@ export const errorStatuses = {
   UPLOAD_NOT_FOUND: 409,
   UPLOAD_INCOMPLETE: 409,
   INVALID_STATE: 409,
+  /** `retry` of a job that is not `failed`: running already, succeeded, or final for a reason a retry cannot change (src/jobs/retry.ts). */
+  JOB_NOT_RETRYABLE: 409,
   SIZE_LIMIT_EXCEEDED: 413,
   CONTENT_TYPE_NOT_ALLOWED: 415,
   SIZE_MISMATCH: 422,

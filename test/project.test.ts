@@ -67,6 +67,7 @@ describe('project.yml', () => {
         'presign/create',
         'presign/limits',
         'presign/parts',
+        'presign/retry',
         'presign/status',
         'process/file',
         'process/sweep',
@@ -107,7 +108,7 @@ describe('project.yml', () => {
 
   it('gives an API key to the functions that invoke others', () => {
     // Every API call may start a sweep (DESIGN "project.yml"); complete and sweep dispatch jobs.
-    const invokers = ['presign/create', 'presign/parts', 'presign/complete', 'presign/abort', 'presign/status', 'process/sweep'];
+    const invokers = ['presign/create', 'presign/parts', 'presign/complete', 'presign/abort', 'presign/status', 'presign/retry', 'process/sweep'];
     for (const { fn, name } of functions) {
       if (invokers.includes(name)) expect(fn.annotations?.['provide-api-key'], name).toBe(true);
     }

@@ -1,4 +1,4 @@
-// The five calls of the upload API (DESIGN.md "HTTP API"), one request each, typed both ways:
+// The calls of the upload API (DESIGN.md "HTTP API"), one request each, typed both ways:
 // every response is validated with the shared zod schemas, every failure becomes a SluiceApiError.
 // No retries here: `uploadFile` owns the retry policy, and a caller making single calls decides
 // for itself. Isomorphic: global fetch only, no node: imports.
@@ -18,6 +18,7 @@ import {
   type LimitsResponse,
   type PartsRequest,
   type PartsResponse,
+  type RetryRequest,
   type StatusRequest,
 } from './schemas.js';
 
@@ -39,7 +40,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export type ApiFunctionName = 'create' | 'parts' | 'complete' | 'abort' | 'status' | 'limits';
+export type ApiFunctionName = 'create' | 'parts' | 'complete' | 'abort' | 'status' | 'retry' | 'limits';
 
 export interface SluiceClient {
   readonly apiBase: string;
@@ -51,6 +52,8 @@ export interface SluiceClient {
   complete(request: CompleteRequest, options?: CallOptions): Promise<JobResponse>;
   abort(request: AbortRequest, options?: CallOptions): Promise<JobResponse>;
   status(request: StatusRequest, options?: CallOptions): Promise<JobResponse>;
+  /** A failed job processed again, with a fresh attempt budget; JOB_NOT_RETRYABLE (409) for any other status. */
+  retry(request: RetryRequest, options?: CallOptions): Promise<JobResponse>;
   /** The server's upload limits, for checks before `create` (which enforces them anyway). */
   limits(options?: CallOptions): Promise<LimitsResponse>;
 }
@@ -112,6 +115,7 @@ export function createClient(options: ClientOptions): SluiceClient {
       call('complete', { jobId, token, ...(parts === undefined ? {} : { parts: parts.map(({ partNumber, etag }) => ({ partNumber, etag })) }) }, jobResponseSchema, o),
     abort: ({ jobId, token }, o) => call('abort', { jobId, token }, jobResponseSchema, o),
     status: ({ jobId, token }, o) => call('status', { jobId, token }, jobResponseSchema, o),
+    retry: ({ jobId, token }, o) => call('retry', { jobId, token }, jobResponseSchema, o),
     limits: (o) => call('limits', {}, limitsResponseSchema, o),
   };
 }

@@ -76,6 +76,9 @@ export type AbortRequest = z.infer<typeof abortRequestSchema>;
 export const statusRequestSchema = jobCapabilitySchema;
 export type StatusRequest = z.infer<typeof statusRequestSchema>;
 
+export const retryRequestSchema = jobCapabilitySchema;
+export type RetryRequest = z.infer<typeof retryRequestSchema>;
+
 // ---- responses ---------------------------------------------------------------------------------
 // Loose objects: a server may add fields without breaking older clients.
 
@@ -148,7 +151,7 @@ export type JobEvent = z.infer<typeof jobEventSchema>;
 
 export const jobErrorSchema = z.looseObject({ code: z.string(), message: z.string() });
 
-/** The job as `complete`, `abort` and `status` show it (src/jobs/view.ts builds it on the server). */
+/** The job as `complete`, `abort`, `retry` and `status` show it (src/jobs/view.ts builds it on the server). */
 export const jobViewSchema = z.looseObject({
   id: jobIdSchema,
   status: jobStatusSchema,
@@ -173,6 +176,10 @@ export const jobViewSchema = z.looseObject({
   /** The last error: final for failed/rejected/expired, the reason of the pending retry while queued. */
   error: jobErrorSchema.nullable(),
   events: z.array(jobEventSchema),
+  /** `status` only, while the file is stored: a short-lived signed GET URL that downloads it under its filename. */
+  downloadUrl: z.url().optional(),
+  /** When `downloadUrl` stops working. */
+  downloadExpiresAt: z.string().optional(),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
 

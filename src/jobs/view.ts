@@ -37,6 +37,9 @@ export interface JobView {
   /** The last error: final for failed/rejected/expired, the reason of the retry while queued. */
   error: { code: string; message: string } | null;
   events: JobEventView[];
+  /** presign/status only, while the file is stored: a signed GET that downloads it (src/jobs/status.ts). */
+  downloadUrl?: string;
+  downloadExpiresAt?: string;
 }
 
 export function toJobView(job: JobRow, events: readonly JobEventRow[]): JobView {

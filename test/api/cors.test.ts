@@ -6,7 +6,7 @@ import { startTestPlatform } from '../helpers/platform.js';
 
 const allowedOrigin = 'https://uploads.example.com';
 const otherOrigin = 'https://evil.example.net';
-const functions = ['create', 'parts', 'complete', 'abort', 'status'] as const;
+const functions = ['create', 'parts', 'complete', 'abort', 'status', 'retry'] as const;
 
 let platform: Platform;
 

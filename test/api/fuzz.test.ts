@@ -14,7 +14,7 @@ const seed = Number(process.env.FUZZ_SEED ?? 20_251_126);
 const requestCount = 2_000;
 /** In flight at once: enough to overlap round trips, few enough for two shared cores. */
 const concurrency = 6;
-const functions = ['create', 'parts', 'complete', 'abort', 'status'] as const;
+const functions = ['create', 'parts', 'complete', 'abort', 'status', 'retry'] as const;
 type FunctionName = (typeof functions)[number];
 
 /** mulberry32: tiny, fast and good enough to spread cases; the point is replayability. */

@@ -53,7 +53,7 @@ describe('single upload', () => {
     const again = await completeUpload(s, { jobId: created.jobId, token: created.token });
     expect(again.status).toBe('queued');
     expect(again.events.filter((e) => e.event === 'uploaded')).toHaveLength(1);
-    expect((await jobStatus(s.db, { jobId: created.jobId, token: created.token })).id).toBe(created.jobId);
+    expect((await jobStatus(s, { jobId: created.jobId, token: created.token })).id).toBe(created.jobId);
   });
 
   it('the store refuses a PUT of another length or type (both signed)', async () => {
@@ -161,11 +161,11 @@ describe('status', () => {
   it('shows the job with its events, and hides it behind the token', async () => {
     const s = services();
     const created = await createUpload(s, { filename: 's.txt', size: 1, contentType: 'text/plain' }, freshClient());
-    const job = await jobStatus(s.db, { jobId: created.jobId, token: created.token });
+    const job = await jobStatus(s, { jobId: created.jobId, token: created.token });
     expect(job).toMatchObject({ id: created.jobId, status: 'awaiting_upload', attempts: 0, result: null, error: null });
     expect(job.events).toHaveLength(1);
     expect(JSON.stringify(job)).not.toMatch(/token|uploads\/|clientId/);
-    expect((await apiError(jobStatus(s.db, { jobId: created.jobId, token: 'nope' }))).status).toBe(404);
+    expect((await apiError(jobStatus(s, { jobId: created.jobId, token: 'nope' }))).status).toBe(404);
     expect((await listJobEvents(s.db, created.jobId))[0]?.event).toBe('created');
   });
 });
