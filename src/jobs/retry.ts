@@ -6,19 +6,17 @@
 import { findJobWithToken } from '../auth/job-tokens.js';
 import { maxAttemptsDefault } from '../config.js';
 import type { JobRow, JobStatus } from '../db/jobs.js';
+import { retryFailedJob } from '../db/operator.js';
 import { ApiError } from '../errors.js';
 import { dispatchJob } from './dispatch.js';
 import type { JobRequest } from './schemas.js';
 import { actorOf, type UploadServices } from './services.js';
 import { reloadJob, viewJob } from './status.js';
-import { retryFailedJob } from './transitions.js';
 import type { JobView } from './view.js';
 
 export type RetryServices = Pick<UploadServices, 'db' | 'activation' | 'maxConcurrentJobs'>;
 
-const notRetryable: Record<JobStatus, string> = {
-  // Only after a concurrent retry: it ran every new attempt and failed again meanwhile.
-  failed: 'The job was retried by another request meanwhile and has failed again; look at its status before retrying it once more.',
+const notRetryable: Record<Exclude<JobStatus, 'failed'>, string> = {
   awaiting_upload: 'The file has not been uploaded yet; there is nothing to retry.',
   queued: 'The job is already waiting to be processed; it needs no retry.',
   processing: 'The job is being processed right now; it needs no retry.',
@@ -28,22 +26,23 @@ const notRetryable: Record<JobStatus, string> = {
   expired: 'Expired jobs cannot be retried: the file never arrived. Upload it again.',
 };
 
-function notRetryableError(status: JobStatus): ApiError {
+function notRetryableError(status: Exclude<JobStatus, 'failed'>): ApiError {
   return new ApiError('JOB_NOT_RETRYABLE', notRetryable[status], { details: { status } });
 }
 
 export async function retryJob(services: RetryServices, request: JobRequest): Promise<JobView> {
   const job: JobRow = await findJobWithToken(services.db, request.jobId, request.token);
   if (job.status !== 'failed') throw notRetryableError(job.status);
-  const retried = await retryFailedJob(services.db, job, maxAttemptsDefault, actorOf(services), {
-    by: 'presign/retry',
-    previousError: job.errorCode === null ? null : { code: job.errorCode, message: job.errorMessage ?? '' },
-    maxAttempts: job.attempts + maxAttemptsDefault,
-  });
+  // The same transition as the operator's `sluice jobs retry`; the last error stays as the queued
+  // job's "reason of the pending retry", so the card can still say what went wrong before.
+  const retried = await retryFailedJob(services.db, job.id, maxAttemptsDefault, actorOf(services), { by: 'presign/retry' });
   if (retried === undefined) {
     // Another retry (a double click, a resent request) got there first: the job is queued or
-    // further on now, and this call says so rather than pretend it was the one.
-    throw notRetryableError((await reloadJob(services.db, job.id)).status);
+    // further on now (the row lock makes the second one wait and then match nothing), and this
+    // call says so rather than pretend it was the one.
+    const now = await reloadJob(services.db, job.id);
+    if (now.status === 'failed') throw new Error(`retry of job ${job.id} matched nothing although it is failed`);
+    throw notRetryableError(now.status);
   }
   // A failed invoke leaves the job queued for the next dispatch (handoff or sweep), like `complete`.
   await dispatchJob(retried.id, {

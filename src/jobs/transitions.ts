@@ -11,7 +11,7 @@
 //         ├─cancelled─▶ cancelled                        └─rejected (not what it claims)─▶ rejected
 //         ├─rejected (verify failed at complete)─▶ rejected
 //         └─expired (never uploaded)─▶ expired
-//   failed ─retried (presign/retry, the job's holder)─▶ queued, with a fresh attempt budget
+//   failed ─retried (presign/retry, sluice jobs retry: src/db/operator.ts)─▶ queued, with a fresh attempt budget
 import type { Actor, Db } from '../db/client.js';
 import type { JobStatus } from '../db/jobs.js';
 import { transitionJob, type TransitionedJob } from '../db/transitions.js';
@@ -190,26 +190,6 @@ export async function failAttempt(db: Db, fence: Fence, failure: JobFailure, ret
     where: db`${fenced(db, fence)} AND jobs.attempts >= jobs.max_attempts`,
     actor,
     detail: { code: failure.code, message: failure.message },
-  });
-}
-
-/**
- * The job's holder asks for a failed job to run again (presign/retry): back to `queued`, due now,
- * with `attempts` more allowed. `attempts` itself is never reset: it is the fence, and a zombie of
- * an earlier attempt must not find its number valid again; the budget grows instead. Fenced on the
- * attempt count the caller saw, so of two retries at once only one is recorded.
- */
-export function retryFailedJob(db: Db, job: { id: string; attempts: number }, attempts: number, actor: Actor, detail: Record<string, unknown>) {
-  return transitionJob(db, {
-    jobId: job.id,
-    from: ['failed'],
-    to: 'queued',
-    event: 'retried',
-    set: db`, max_attempts = jobs.attempts + ${attempts}, run_after = now(), dispatched_at = NULL, lease_expires_at = NULL,
-            finished_at = NULL, error_code = NULL, error_message = NULL`,
-    where: db`AND jobs.attempts = ${job.attempts}`,
-    actor,
-    detail,
   });
 }
 
