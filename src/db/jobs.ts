@@ -30,7 +30,10 @@ export interface JobRow {
   activationId: string | null;
   buildId: string | null;
   dispatchedAt: Date | null;
+  /** jsonb: keys come back sorted. Written for the previous release; read result_json first. */
   result: unknown;
+  /** The result as written, analyzers and fields in their order (0007_result_json.sql); null before that release. */
+  resultJson: unknown;
   errorCode: string | null;
   errorMessage: string | null;
   createdAt: Date;

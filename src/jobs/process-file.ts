@@ -18,6 +18,7 @@
 //   jobs within the cap, and its heartbeats do the same meanwhile (src/jobs/handoff.ts): a backlog
 //   drains at full concurrency without a long-running process.
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import postgres from 'postgres';
 import { runAnalyzers, type AnalysisReport } from '../analyzers/run.js';
 import type { Analyzer, FileInfo } from '../analyzers/types.js';
 import type { ActivationContext, ProcessingConfig } from '../config.js';
@@ -267,7 +268,17 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
       case 'fence_lost':
         return { outcome: 'fence_lost' };
       case 'succeeded': {
-        const done = await succeedJob(db, fence, verdict.report.results, actor);
+        let done: Awaited<ReturnType<typeof succeedJob>>;
+        try {
+          done = await succeedJob(db, fence, verdict.report.results, actor);
+        } catch (error) {
+          const refusal = resultRefusal(error);
+          if (refusal === undefined) throw error;
+          // The same result would be refused again, so this is no outage to wait out: the
+          // attempt fails now, with the reason, like an analyzer crash (a bug of ours).
+          log.error('process/file: the database refused the result', { jobId: job.id, attempt: fence.attempt, ...describeError(error) });
+          return await failAndRecord(services, fence, refusal, actor);
+        }
         return { outcome: done ? 'succeeded' : 'fence_lost' };
       }
       case 'rejected': {
@@ -279,14 +290,8 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
         });
         return { outcome: 'rejected', failure: verdict.failure };
       }
-      case 'error': {
-        const delay = retryDelaySeconds(fence.attempt, { baseDelaySeconds: services.config.retryBaseDelaySeconds });
-        const done = await failAttempt(db, fence, verdict.failure, delay, actor);
-        if (!done) return { outcome: 'fence_lost', failure: verdict.failure };
-        return done.status === 'queued'
-          ? { outcome: 'retry_scheduled', failure: verdict.failure, retryDelaySeconds: delay }
-          : { outcome: 'failed', failure: verdict.failure };
-      }
+      case 'error':
+        return await failAndRecord(services, fence, verdict.failure, actor);
     }
   } catch (error) {
     log.error('process/file: could not record the attempt; the sweep will take the job back when its lease lapses', {
@@ -296,6 +301,26 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
     });
     return { outcome: 'unrecorded', ...(verdict.kind === 'error' || verdict.kind === 'rejected' ? { failure: verdict.failure } : {}) };
   }
+}
+
+/** Back to queued with backoff while attempts remain, else failed; the reason is kept either way. */
+async function failAndRecord(services: ProcessServices, fence: Fence, failure: JobFailure, actor: Actor): Promise<Recorded> {
+  const delay = retryDelaySeconds(fence.attempt, { baseDelaySeconds: services.config.retryBaseDelaySeconds });
+  const done = await failAttempt(services.db, fence, failure, delay, actor);
+  if (!done) return { outcome: 'fence_lost', failure };
+  return done.status === 'queued' ? { outcome: 'retry_scheduled', failure, retryDelaySeconds: delay } : { outcome: 'failed', failure };
+}
+
+/**
+ * A final write the database refused for what the result holds, not for being unreachable:
+ * SQLSTATE class 22 (data exception, e.g. 22P05 "unsupported Unicode escape sequence" for
+ * U+0000 in jsonb) or 54 (program limit exceeded: too large, too deeply nested). The analyzers'
+ * results are made storable (src/analyzers/result-budget.ts), so this is the backstop for a bug.
+ */
+function resultRefusal(error: unknown): JobFailure | undefined {
+  if (!(error instanceof postgres.PostgresError)) return undefined;
+  if (!error.code.startsWith('22') && !error.code.startsWith('54')) return undefined;
+  return { code: 'RESULT_NOT_STORABLE', message: truncate(`The database refused the result (${error.code}): ${error.message}`) };
 }
 
 interface LeaseKeeper {

@@ -135,14 +135,23 @@ function fenced(db: Db, fence: Fence) {
   return db`AND jobs.attempts = ${fence.attempt}`;
 }
 
-/** Stores the result once: fenced, so a duplicate or zombie activation cannot record a second one. */
+/** Postgres' type oid for json: postgres.js sends the value as JSON.stringify's text, typed json. */
+const jsonTypeOid = 114;
+
+/**
+ * Stores the result once: fenced, so a duplicate or zombie activation cannot record a second one.
+ * Into both columns: result_json (json) keeps the text as written, key order included, and result
+ * (jsonb) is what the previous release reads (0007_result_json.sql). Typed json explicitly:
+ * db.json types its parameter jsonb, and jsonb cast to json comes back with its keys sorted.
+ */
 export function succeedJob(db: Db, fence: Fence, result: unknown, actor: Actor) {
+  const value = result as Parameters<Db['json']>[0];
   return transitionJob(db, {
     jobId: fence.jobId,
     from: processing,
     to: 'succeeded',
     event: 'succeeded',
-    set: db`, result = ${db.json(result as Parameters<Db['json']>[0])}, error_code = NULL, error_message = NULL,
+    set: db`, result = ${db.json(value)}, result_json = ${db.typed(value, jsonTypeOid)}, error_code = NULL, error_message = NULL,
             lease_expires_at = NULL, finished_at = now()`,
     where: fenced(db, fence),
     actor,

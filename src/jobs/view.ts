@@ -59,7 +59,8 @@ export function toJobView(job: JobRow, events: readonly JobEventRow[]): JobView 
     expiresAt: job.expiresAt.toISOString(),
     runAfter: job.runAfter.toISOString(),
     finishedAt: job.finishedAt?.toISOString() ?? null,
-    result: job.status === 'succeeded' ? job.result : null,
+    // result_json keeps the analyzers' order; jobs finished before it existed have only the jsonb.
+    result: job.status === 'succeeded' ? (job.resultJson ?? job.result) : null,
     error: job.errorCode === null ? null : { code: job.errorCode, message: job.errorMessage ?? '' },
     events: events.map((event) => ({
       at: event.at.toISOString(),

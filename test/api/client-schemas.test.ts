@@ -43,6 +43,7 @@ function jobRow(overrides: Partial<JobRow>): JobRow {
     buildId: null,
     dispatchedAt: null,
     result: null,
+    resultJson: null,
     errorCode: null,
     errorMessage: null,
     createdAt: now,

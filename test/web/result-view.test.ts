@@ -84,6 +84,29 @@ describe('describeResult', () => {
     expect(tables(ndjson)[0]?.rows[0]?.[0]).toBe('2');
   });
 
+  it('names the encoding: UTF-16 is no fault, 8-bit text is a guess with what is not UTF-8', async () => {
+    const utf16 = Buffer.from('\uFEFFone two\r\nthree\r\n', 'utf16le');
+    const text = section(describeResult(await resultFor(utf16, 'text/plain', 'a.txt')), 'text');
+    expect(notes(text)).toEqual([]);
+    expect(facts(text).Encoding).toBe('UTF-16 (little-endian), with a byte order mark');
+
+    const latin1 = Uint8Array.from([...'Café déjà vu, naïve façade\n'], (char) => char.charCodeAt(0));
+    const legacy = section(describeResult(await resultFor(latin1, 'text/plain', 'b.txt')), 'text');
+    expect(notes(legacy)).toEqual(['warning: The text is windows-1252 (a guess: not UTF-8, 5 bad sequences, the first at byte 3).']);
+  });
+
+  it('says when a key count is exact, and what the server cut or replaced to store a summary', async () => {
+    const many = JSON.stringify(Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`k${index}`, index])));
+    const json = section(describeResult(await resultFor(many, 'application/json', 'a.json')), 'json');
+    expect(facts(json).Keys).toBe('300');
+
+    const marked = describeResult({ custom: { items: [1], replacedCharacters: 2, truncatedToBudget: { bytes: 300_000, budgetBytes: 65_536 } } });
+    expect(notes(section(marked, 'custom'))).toEqual([
+      'info: 2 characters that cannot be stored (NUL, unpaired surrogates) shown as �.',
+      'warning: This summary was 293 KB, over its 64 KB budget: its lists and texts are cut short.',
+    ]);
+  });
+
   it('shows a crashed analyzer as its error and an unknown one generically', () => {
     const sections = describeResult({ csv: { error: { code: 'ANALYZER_CRASHED', message: 'boom' } }, audio: { durationSeconds: 12.5, codec: 'opus' } });
     expect(section(sections, 'csv').blocks).toEqual([{ kind: 'note', tone: 'error', text: 'boom (ANALYZER_CRASHED)' }]);

@@ -68,6 +68,8 @@ const jsonSchema = z.looseObject({
   records: z.number().nullable(),
   keys: z.array(z.string()),
   keyCount: z.number(),
+  /** Absent in results from before it was counted. */
+  keyCountExact: z.boolean().optional(),
   keysTruncated: z.boolean(),
   bom: z.boolean(),
 });
@@ -86,6 +88,8 @@ const ndjsonSchema = z.looseObject({
 
 const textSchema = z.looseObject({
   encoding: z.string(),
+  /** Absent in results from before encodings were told apart (all UTF-8). */
+  encodingGuessed: z.boolean().optional(),
   utf8Valid: z.boolean(),
   invalidSequences: z.number(),
   firstInvalidByteOffset: z.number().nullable(),
@@ -138,7 +142,32 @@ export function describeSummary(name: string, summary: unknown): ResultSection {
       blocks: [{ kind: 'note', tone: 'error', text: `${crash.data.error.message} (${crash.data.error.code})` }],
     };
   }
-  return describers[name]?.(summary) ?? describeGeneric(name, summary);
+  const section = describers[name]?.(summary) ?? describeGeneric(name, summary);
+  return { ...section, blocks: [...section.blocks, ...storageNotes(summary)] };
+}
+
+const storageMarksSchema = z.looseObject({
+  replacedCharacters: z.number().optional(),
+  truncatedToBudget: z.looseObject({ bytes: z.number(), budgetBytes: z.number() }).optional(),
+});
+
+/** What the server did to make a summary storable and small (src/analyzers/result-budget.ts). */
+function storageNotes(summary: unknown): Block[] {
+  const marks = storageMarksSchema.safeParse(summary);
+  if (!marks.success) return [];
+  const { replacedCharacters, truncatedToBudget } = marks.data;
+  return compact([
+    replacedCharacters === undefined
+      ? null
+      : { kind: 'note', tone: 'info', text: `${plural(replacedCharacters, 'character')} that cannot be stored (NUL, unpaired surrogates) shown as �.` },
+    truncatedToBudget === undefined
+      ? null
+      : {
+          kind: 'note',
+          tone: 'warning',
+          text: `This summary was ${formatBytes(truncatedToBudget.bytes)}, over its ${formatBytes(truncatedToBudget.budgetBytes)} budget: its lists and texts are cut short.`,
+        },
+  ]);
 }
 
 function parsed<T>(schema: z.ZodType<T>, summary: unknown, describe: (value: T) => ResultSection): ResultSection | null {
@@ -275,7 +304,7 @@ function describeJson(json: z.infer<typeof jsonSchema>): ResultSection {
           { label: 'Valid', value: yesNo(json.valid) },
           { label: 'Top level', value: json.topLevelType ?? '—' },
           ...(json.records === null ? [] : [{ label: 'Records', value: formatNumber(json.records) }]),
-          { label: 'Keys', value: `${formatNumber(json.keyCount)}${json.keysTruncated ? '+' : ''}` },
+          { label: 'Keys', value: `${formatNumber(json.keyCount)}${(json.keyCountExact ?? !json.keysTruncated) ? '' : '+'}` },
           { label: 'Deepest nesting', value: formatNumber(json.maxDepth) },
           ...(json.bom ? [{ label: 'Byte order mark', value: 'yes' }] : []),
         ],
@@ -320,17 +349,27 @@ function describeNdjson(ndjson: z.infer<typeof ndjsonSchema>): ResultSection {
 }
 
 function describeText(text: z.infer<typeof textSchema>): ResultSection {
-  const encoding = text.utf8Valid
-    ? 'valid UTF-8'
-    : `not valid UTF-8: ${plural(text.invalidSequences, 'bad sequence')}${
-        text.firstInvalidByteOffset === null ? '' : `, the first at byte ${formatNumber(text.firstInvalidByteOffset)}`
-      }`;
+  const badSequences = `${plural(text.invalidSequences, 'bad sequence')}${
+    text.firstInvalidByteOffset === null ? '' : `, the first at byte ${formatNumber(text.firstInvalidByteOffset)}`
+  }`;
+  const names: Record<string, string> = { 'utf-8': 'UTF-8', 'utf-16le': 'UTF-16 (little-endian)', 'utf-16be': 'UTF-16 (big-endian)' };
+  const encodingName = names[text.encoding] ?? text.encoding;
+  // UTF-16 is not UTF-8, but is no fault; 8-bit text read as windows-1252 is counted as what is not UTF-8.
+  const encoding =
+    text.encoding === 'utf-8'
+      ? text.utf8Valid
+        ? 'valid UTF-8'
+        : `not valid UTF-8: ${badSequences}`
+      : text.encodingGuessed === true
+        ? `${encodingName} (a guess: not UTF-8, ${badSequences})`
+        : `${encodingName}${text.invalidSequences > 0 ? `, ${badSequences}` : ''}`;
+  const warn = text.invalidSequences > 0 || text.encodingGuessed === true;
   return {
     analyzer: 'text',
     title: 'Text',
     headline: `${plural(text.lines, 'line')} · ${plural(text.words, 'word')} · ${plural(text.characters, 'character')}`,
     blocks: compact([
-      text.utf8Valid ? null : { kind: 'note', tone: 'warning', text: `The text is ${encoding}.` },
+      warn ? { kind: 'note', tone: 'warning', text: `The text is ${encoding}.` } : null,
       {
         kind: 'facts',
         facts: [
