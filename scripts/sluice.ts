@@ -14,6 +14,10 @@ process.on('SIGINT', () => {
   controller.abort(new Error('cancelled (Ctrl-C)'));
 });
 
+// The AWS SDK (jobs cancel) warns on Node 20 that its releases from 2027 on need Node 22: nothing a
+// user of this command can act on, printed in the middle of its output. The functions run on 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // stdout carries only the command's output (one JSON document with --json). The core logs with
 // console.log (src/log.ts, JSON lines for the function logs): here those lines go to stderr.
 console.log = console.error;

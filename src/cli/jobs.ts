@@ -91,11 +91,9 @@ export async function jobsCancel(id: string, flags: Flags, context: CliContext):
       const cancelled = job.status === 'awaiting_upload' ? await cancelJob(db, jobId, operatorActor) : undefined;
       if (cancelled === undefined) {
         const now = (await mustFind(db, jobId)).status;
-        throw new CliError(
-          `job ${jobId} is ${now}; only an upload in progress (awaiting_upload) can be cancelled: the job state machine has no way out of queued or processing but processing it`,
-          exitCodes.failed,
-          'INVALID_STATE',
-        );
+        // The job state machine (docs/architecture.md) has no way out of queued or processing but processing it.
+        const why = now === 'queued' || now === 'processing' ? ': once uploaded, a job runs to its end' : '';
+        throw new CliError(`job ${jobId} is ${now}; only an upload in progress (awaiting_upload) can be cancelled${why}`, exitCodes.failed, 'INVALID_STATE');
       }
       note = await removeBytes(target, cancelled);
     }

@@ -159,7 +159,7 @@ async function send(client: SluiceClient, source: FileSource, report: FileReport
     });
     Object.assign(report, { jobId: uploaded.jobId, token: uploaded.token, job: uploaded.job });
     if (!options.wait) {
-      finish({ outcome: 'uploaded', summary: `uploaded; see the result with sluice status ${uploaded.jobId} ${uploaded.token}` });
+      finish({ outcome: 'uploaded', summary: `see the result with sluice status ${uploaded.jobId} ${uploaded.token}` });
       return;
     }
     row.status('queued');
@@ -193,10 +193,10 @@ function statusText(job: JobView): string {
 export function lineOf(report: FileReport): string {
   const mark = successful.includes(report.outcome) ? '✓' : '✗';
   const status = report.outcome === 'succeeded' ? '' : `${report.outcome}: `;
-  // Size and type only when the summary does not already say them (the file analyzer's headline does).
-  const facts = [report.size === undefined ? undefined : formatBytes(report.size), report.contentType]
+  // Only what the summary does not say already (the file analyzer's headline has size and type).
+  const facts = [report.size === undefined ? undefined : formatBytes(report.size), report.contentType, report.jobId]
     .filter((fact): fact is string => fact !== undefined && !report.summary.includes(fact))
-    .concat(report.jobId === undefined ? [] : [`job ${report.jobId}`]);
+    .map((fact) => (fact === report.jobId ? `job ${fact}` : fact));
   return `${mark} ${report.filename}  ${status}${report.summary}${facts.length > 0 ? `  (${facts.join(', ')})` : ''}`;
 }
 

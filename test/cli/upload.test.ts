@@ -155,7 +155,7 @@ describe('sluice upload', () => {
     const csv = file('later/later.csv', 'x\n1\n2\n');
     const run = await sluice(['upload', csv, '--no-wait'], { env: state.env });
     expect(run.code).toBe(0);
-    const [, jobId, token] = /uploaded; see the result with sluice status (\S+) (\S+)/.exec(run.stdout) ?? [];
+    const [, jobId, token] = /^✓ later\.csv {2}uploaded: see the result with sluice status (\S+) (\S+) {2}\(6 bytes, text\/csv\)$/m.exec(run.stdout) ?? [];
     expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
     await eventually('the job to succeed', async () => ((await findJob(db, jobId ?? ''))?.status === 'succeeded' ? true : undefined));
 
