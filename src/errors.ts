@@ -17,6 +17,8 @@ export const errorStatuses = {
   JOB_NOT_RETRYABLE: 409,
   SIZE_LIMIT_EXCEEDED: 413,
   CONTENT_TYPE_NOT_ALLOWED: 415,
+  /** The request body is not declared `application/json` (src/http/request.ts requireJsonBody). */
+  UNSUPPORTED_MEDIA_TYPE: 415,
   SIZE_MISMATCH: 422,
   CONTENT_TYPE_MISMATCH: 422,
   RATE_LIMITED: 429,

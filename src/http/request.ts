@@ -57,6 +57,29 @@ function parseBodyText(text: string, encoding: 'plain' | 'base64' | 'auto'): Rec
   return parsed;
 }
 
+/** A Content-Type quoted back in a refusal is cut here: a hostile header must not make a long answer. */
+const maxQuotedContentTypeChars = 100;
+
+/**
+ * POST bodies must be declared `application/json` (parameters allowed; a charset, if given, must be
+ * UTF-8, the only encoding JSON has: RFC 8259 §8.1). `text/plain`, form encodings and a missing
+ * Content-Type make a CORS "simple" request, which a browser sends cross-origin without a preflight
+ * (Fetch standard, "CORS-safelisted request-header"): any web page could make its visitors' browsers
+ * create jobs. A JSON Content-Type needs the preflight, which only ALLOWED_ORIGINS pass. Checked for
+ * bodiless POSTs too, whose fields would come from the query string.
+ */
+function requireJsonBody(headers: Record<string, string>): void {
+  const declared = headers['content-type']?.trim() ?? '';
+  const [essence = '', ...parameters] = declared.split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length).replace(/^"(.*)"$/, '$1');
+  if (essence === 'application/json' && (charset === undefined || charset === 'utf-8' || charset === 'utf8')) return;
+  const quoted = declared.length > maxQuotedContentTypeChars ? `${declared.slice(0, maxQuotedContentTypeChars)}…` : declared;
+  throw new ApiError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    declared === '' ? 'Send the body as JSON with Content-Type: application/json.' : `Send the body as JSON with Content-Type: application/json, not "${quoted}".`,
+  );
+}
+
 /** Headers alone, never throwing: CORS headers must go on every answer, error answers included. */
 export function headersOf(params: unknown): Record<string, string> {
   const all = isRecord(params) ? params : {};
@@ -72,6 +95,8 @@ export function parseWebParams(params: unknown): WebRequest {
   const method = rawMethod.toLowerCase();
   if (!methods.has(method)) throw new ApiError('METHOD_NOT_ALLOWED', `Method ${method.toUpperCase()} is not supported.`);
   const headers = headersOf(params);
+  // Before the body is read: a body of another type is refused as such, not as bad JSON.
+  if (method === 'post') requireJsonBody(headers);
   const path = typeof all.__ow_path === 'string' ? all.__ow_path : typeof http.path === 'string' ? http.path : '';
 
   // Query first, then merged fields, then a body string: the body wins, as on the platform.

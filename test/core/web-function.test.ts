@@ -8,6 +8,8 @@ import { loadProject, type FunctionSpec } from '../../src/local/project.js';
 import { rootDir } from '../helpers/paths.js';
 
 const allowedOrigin = 'https://app.example.com';
+/** What every POST of the typed client and the page carries. */
+const json = { 'content-type': 'application/json' };
 let savedOrigins: string | undefined;
 
 beforeEach(() => {
@@ -31,7 +33,7 @@ function errorOf(response: WebResponse): { code: string; message: string; reques
 
 describe('webFunction', () => {
   it('reads the OpenWhisk shape: merged fields, __ow_method, lower-case headers', async () => {
-    const response = await echo({ __ow_method: 'post', __ow_headers: { origin: allowedOrigin }, __ow_path: '', name: 'a', count: 2 });
+    const response = await echo({ __ow_method: 'post', __ow_headers: { ...json, origin: allowedOrigin }, __ow_path: '', name: 'a', count: 2 });
     expect(response.statusCode).toBe(201);
     expect(response.body).toEqual({ echoed: { name: 'a', count: 2 } });
     expect(response.headers['Access-Control-Allow-Origin']).toBe(allowedOrigin);
@@ -43,28 +45,28 @@ describe('webFunction', () => {
     const plain = await echo({ http: { method: 'POST', headers: { 'Content-Type': 'application/json' }, path: '', body: '{"name":"b"}' } });
     expect(plain.body).toEqual({ echoed: { name: 'b' } });
     const encoded = await echo({
-      http: { method: 'POST', headers: {}, path: '', body: Buffer.from('{"name":"c"}').toString('base64'), isBase64Encoded: true },
+      http: { method: 'POST', headers: json, path: '', body: Buffer.from('{"name":"c"}').toString('base64'), isBase64Encoded: true },
     });
     expect(encoded.body).toEqual({ echoed: { name: 'c' } });
   });
 
   it('strips platform keys but refuses unknown fields', async () => {
-    const response = await echo({ __ow_method: 'post', __ow_headers: {}, __ow_user: 'x', name: 'a', admin: true });
+    const response = await echo({ __ow_method: 'post', __ow_headers: json, __ow_user: 'x', name: 'a', admin: true });
     expect(response.statusCode).toBe(400);
     expect(errorOf(response).code).toBe('VALIDATION_FAILED');
     expect(errorOf(response).message).toContain('admin');
   });
 
   it('keeps a __proto__ key a plain (refused) field', async () => {
-    const response = await echo({ http: { method: 'POST', headers: {}, body: '{"__proto__":{"count":1},"name":"a"}' } });
+    const response = await echo({ http: { method: 'POST', headers: json, body: '{"__proto__":{"count":1},"name":"a"}' } });
     expect(response.statusCode).toBe(400);
     expect(errorOf(response).message).toContain('__proto__');
   });
 
   it('answers a bad body with 400, not 500', async () => {
-    const response = await echo({ http: { method: 'POST', headers: {}, body: '{not json' } });
+    const response = await echo({ http: { method: 'POST', headers: json, body: '{not json' } });
     expect(response.statusCode).toBe(400);
-    const array = await echo({ __ow_method: 'post', __ow_headers: {}, __ow_body: '[1,2]' });
+    const array = await echo({ __ow_method: 'post', __ow_headers: json, __ow_body: '[1,2]' });
     expect(array.statusCode).toBe(400);
   });
 
@@ -81,7 +83,7 @@ describe('webFunction', () => {
     expect(other.statusCode).toBe(204);
     expect(other.headers['Access-Control-Allow-Origin']).toBeUndefined();
     expect(other.headers['Access-Control-Allow-Methods']).toBeUndefined();
-    const actual = await echo({ __ow_method: 'post', __ow_headers: { origin: 'https://evil.example' }, name: 'a' });
+    const actual = await echo({ __ow_method: 'post', __ow_headers: { ...json, origin: 'https://evil.example' }, name: 'a' });
     expect(actual.headers['Access-Control-Allow-Origin']).toBeUndefined();
   });
 
@@ -99,7 +101,7 @@ describe('webFunction', () => {
         throw new Error('relation "jobs" does not exist');
       },
     });
-    const response = await failing({ __ow_method: 'post', __ow_headers: { origin: allowedOrigin } });
+    const response = await failing({ __ow_method: 'post', __ow_headers: { ...json, origin: allowedOrigin } });
     expect(response.statusCode).toBe(500);
     const error = errorOf(response);
     expect(error.code).toBe('INTERNAL');
@@ -116,7 +118,7 @@ describe('webFunction', () => {
         throw new ApiError('RATE_LIMITED', 'Too many.', { headers: { 'Retry-After': '42' } });
       },
     });
-    const response = await limited({ __ow_method: 'post', __ow_headers: {} });
+    const response = await limited({ __ow_method: 'post', __ow_headers: json });
     expect(response.statusCode).toBe(429);
     expect(response.headers['Retry-After']).toBe('42');
     expect(response.body).toEqual({ error: { code: 'RATE_LIMITED', message: 'Too many.' } });
@@ -131,8 +133,50 @@ describe('webFunction', () => {
       fields: z.strictObject({ name: z.string() }),
       handle: async () => ({ status: 200, body: {} }),
     });
-    const response = await guarded({ __ow_method: 'post', __ow_headers: {}, junk: 1 });
+    const response = await guarded({ __ow_method: 'post', __ow_headers: json, junk: 1 });
     expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('request bodies', () => {
+  const guarded = webFunction({
+    methods: ['get', 'post'],
+    authorize: (request) => {
+      if (request.headers.authorization !== 'Bearer k') throw new ApiError('UNAUTHORIZED', 'Key required.');
+    },
+    fields: z.strictObject({ name: z.string().optional() }),
+    handle: async (input) => ({ status: 201, body: { echoed: input } }),
+  });
+  const post = (contentType: string | undefined, body = '{"name":"a"}') =>
+    guarded({ http: { method: 'POST', headers: { authorization: 'Bearer k', origin: allowedOrigin, ...(contentType === undefined ? {} : { 'content-type': contentType }) }, body } });
+
+  it.each([['text/plain'], ['text/plain;charset=UTF-8'], ['application/x-www-form-urlencoded'], ['multipart/form-data; boundary=x'], ['application/octet-stream'], ['application/json; charset=utf-16'], ['application/jsonx'], [undefined]])(
+    'refuses a POST declared %s with 415 UNSUPPORTED_MEDIA_TYPE, before the key is even checked',
+    async (contentType) => {
+      const response = await post(contentType);
+      expect(response.statusCode).toBe(415);
+      expect(errorOf(response).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      // The refusal is readable by the allowed origin, like every other answer.
+      expect(response.headers['Access-Control-Allow-Origin']).toBe(allowedOrigin);
+      const anonymous = await guarded({ http: { method: 'POST', headers: contentType === undefined ? {} : { 'content-type': contentType }, body: '{}' } });
+      expect(anonymous.statusCode).toBe(415);
+    },
+  );
+
+  it('accepts application/json with parameters, in any case', async () => {
+    for (const contentType of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;Charset="UTF-8"', 'application/json;charset=utf8']) {
+      expect((await post(contentType)).statusCode, contentType).toBe(201);
+    }
+  });
+
+  it('refuses a bodiless POST without the JSON type too: its fields would come from the query', async () => {
+    const response = await guarded({ __ow_method: 'post', __ow_headers: { authorization: 'Bearer k' }, __ow_query: 'name=a' });
+    expect(response.statusCode).toBe(415);
+  });
+
+  it('does not ask GET or OPTIONS for a body type', async () => {
+    expect((await guarded({ __ow_method: 'get', __ow_headers: { authorization: 'Bearer k' }, __ow_query: 'name=q' })).statusCode).toBe(201);
+    expect((await guarded({ __ow_method: 'options', __ow_headers: { origin: allowedOrigin } })).statusCode).toBe(204);
   });
 });
 
@@ -158,7 +202,8 @@ describe('with the params the local runtime builds', () => {
   ])('reads %s bodies and queries, and answers bad JSON in the error format', async (_, fn) => {
     expect((await echo(params(fn, 'POST', '{"name":"a","count":1}'))).body).toEqual({ echoed: { name: 'a', count: 1 } });
     expect((await echo(params(fn, 'POST', '', 'name=q'))).body).toEqual({ echoed: { name: 'q' } });
-    expect((await echo(params(fn, 'POST', '{"name":"t"}', '', 'text/plain'))).body).toEqual({ echoed: { name: 't' } });
+    const plain = await echo(params(fn, 'POST', '{"name":"t"}', '', 'text/plain'));
+    expect([plain.statusCode, errorOf(plain).code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     if (fn.web === 'raw') {
       const bad = await echo(params(fn, 'POST', '{"name":'));
       expect(bad.statusCode).toBe(400);
@@ -179,6 +224,7 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(new ApiError('SIZE_MISMATCH', 'x'), 'r').status).toBe(422);
     expect(toErrorResponse(new ApiError('UPLOAD_NOT_FOUND', 'x'), 'r').status).toBe(409);
     expect(toErrorResponse(new ApiError('JOB_NOT_FOUND', 'x'), 'r').status).toBe(404);
+    expect(toErrorResponse(new ApiError('UNSUPPORTED_MEDIA_TYPE', 'x'), 'r').status).toBe(415);
     expect(toErrorResponse('a string', 'r')).toMatchObject({ status: 500, body: { error: { code: 'INTERNAL', requestId: 'r' } } });
   });
 });

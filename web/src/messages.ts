@@ -24,6 +24,7 @@ const titles: Record<string, string> = {
   SIZE_MISMATCH: 'The stored file has a different size than announced',
   CONTENT_TYPE_MISMATCH: 'The stored file is not of the announced type',
   INTERNAL: 'The server had a problem',
+  UNSUPPORTED_MEDIA_TYPE: 'The server did not understand the request',
   [clientErrorCodes.network]: 'The server could not be reached',
   [clientErrorCodes.storage]: 'Storage refused the upload',
   [clientErrorCodes.etagMissing]: 'Storage hid the confirmation of a part',
