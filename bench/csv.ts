@@ -1,0 +1,145 @@
+// The CSV profile against what a user would otherwise run, on one generated file, one core:
+// every figure is a median with min and max over interleaved runs, and the claims are ratios
+// against anchors measured in the same runs (reading the file, SHA-256, csv-parse, DuckDB's
+// SUMMARIZE with one thread), so a busy machine moves both sides of a ratio alike.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
+import { csvAnalyzer } from '../src/analyzers/csv.js';
+import { runAnalyzers } from '../src/analyzers/run.js';
+import { generate } from './generate.js';
+
+/** Read size of the file streams: about what an S3 GET body hands over per chunk. */
+const readChunkBytes = 64 * 1024;
+/** The issue's goals for the CSV profile (file + text + csv analyzers). */
+const goalMegabytesPerSecond = 100;
+const goalTimesDuckDb = 2;
+
+type Measured = { name: string; run: (file: string) => Promise<unknown> };
+
+function readStream(file: string) {
+  return createReadStream(file, { highWaterMark: readChunkBytes });
+}
+
+async function duckDbSummarize(): Promise<Measured | string> {
+  let api: typeof import('@duckdb/node-api');
+  try {
+    api = await import('@duckdb/node-api');
+  } catch (error) {
+    return `DuckDB not measured: @duckdb/node-api did not load (${error instanceof Error ? error.message : String(error)})`;
+  }
+  // One thread, as the profile has one core; a fresh connection per run, the file read anew.
+  const instance = await api.DuckDBInstance.create(':memory:', { threads: '1' });
+  return {
+    name: 'DuckDB SUMMARIZE (1 thread)',
+    run: async (file) => {
+      const connection = await instance.connect();
+      const reader = await connection.runAndReadAll(`SUMMARIZE SELECT * FROM read_csv('${file.replaceAll("'", "''")}')`);
+      connection.closeSync();
+      return reader.getRowObjects().length;
+    },
+  };
+}
+
+const anchors: Measured[] = [
+  {
+    name: 'read the file',
+    run: async (file) => {
+      let bytes = 0;
+      for await (const chunk of readStream(file)) bytes += (chunk as Buffer).length;
+      return bytes;
+    },
+  },
+  {
+    name: 'SHA-256',
+    run: async (file) => {
+      const hash = createHash('sha256');
+      for await (const chunk of readStream(file)) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    },
+  },
+  {
+    name: 'csv-parse (tokenize only)',
+    run: async (file) => {
+      let records = 0;
+      for await (const _record of readStream(file).pipe(parse({ relax_column_count: true, relax_quotes: true }))) records += 1;
+      return records;
+    },
+  },
+];
+
+const profiles: Measured[] = [
+  {
+    name: 'CSV profile (file + text + csv)',
+    run: async (file) => {
+      const report = await runAnalyzers(readStream(file), { contentType: 'text/csv', filename: 'bench.csv', size: 0 });
+      if (report.crashed.length > 0 || !report.ran.includes('csv')) throw new Error(`bench profile ran ${report.ran.join(', ')}, crashed ${report.crashed.join(', ')}`);
+      return report.results.csv;
+    },
+  },
+  {
+    name: 'csv analyzer alone',
+    run: (file) => runAnalyzers(readStream(file), { contentType: 'text/csv', filename: 'bench.csv', size: 0 }, { analyzers: [csvAnalyzer] }),
+  },
+];
+
+function stats(values: number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
+}
+
+const figure = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+
+/**
+ * Generates a CSV of `sizeBytes`, then runs every measurement `runs` times, interleaved (all of
+ * them once, then all again), and returns the table rows: throughput in MB/s (10^6 bytes per
+ * second, as the goals are stated) and the ratios the goals are about.
+ */
+export async function benchCsv(sizeBytes: number, runs: number): Promise<{ rows: Array<Record<string, string>>; notes: string[] }> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'sluice-bench-csv-'));
+  const file = path.join(directory, 'bench.csv');
+  const notes: string[] = [];
+  try {
+    await pipeline(generate('csv', sizeBytes), createWriteStream(file));
+    const duckDb = await duckDbSummarize();
+    if (typeof duckDb === 'string') notes.push(duckDb);
+    const measured = [...anchors, ...(typeof duckDb === 'string' ? [] : [duckDb]), ...profiles];
+    const seconds = new Map<string, number[]>(measured.map((entry) => [entry.name, []]));
+    for (let run = 0; run < runs; run += 1) {
+      for (const entry of measured) {
+        globalThis.gc?.();
+        const started = performance.now();
+        await entry.run(file);
+        seconds.get(entry.name)?.push((performance.now() - started) / 1000);
+      }
+      console.log(`  csv: run ${run + 1} of ${runs} done`);
+    }
+    const rate = (name: string) => (seconds.get(name) ?? []).map((time) => sizeBytes / 1e6 / time);
+    const rows: Array<Record<string, string>> = measured.map(({ name }) => {
+      const { median, min, max } = stats(rate(name));
+      return { measurement: name, 'MB/s median': figure(median), min: figure(min), max: figure(max), runs: String(runs) };
+    });
+    // Ratios per run (both sides from the same pass), then their median and range.
+    const profileRates = rate('CSV profile (file + text + csv)');
+    const ratio = (label: string, against: number[], goal: string) => {
+      const { median, min, max } = stats(profileRates.map((value, run) => value / (against[run] as number)));
+      rows.push({ measurement: label, 'MB/s median': `${median.toFixed(2)}×`, min: `${min.toFixed(2)}×`, max: `${max.toFixed(2)}×`, runs: goal });
+    };
+    if (typeof duckDb !== 'string') ratio('CSV profile ÷ DuckDB SUMMARIZE', rate(duckDb.name), `goal ≥ ${goalTimesDuckDb}×`);
+    ratio('CSV profile ÷ csv-parse', rate('csv-parse (tokenize only)'), '');
+    ratio('CSV profile ÷ reading the file', rate('read the file'), '');
+    const profile = stats(profileRates);
+    notes.push(
+      `CSV profile: ${figure(profile.median)} MB/s median (goal ≥ ${goalMegabytesPerSecond} MB/s) on ${(sizeBytes / 1e6).toFixed(0)} MB, 7 mixed columns with quoted commas, quotes and line breaks.`,
+    );
+    return { rows, notes };
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
