@@ -123,8 +123,19 @@ export const redispatchAfterSeconds = 120;
 export const maxConcurrentJobsDefault = 100;
 /** The async invoke answers at once (202); a slow one must not eat the web function's 10 s budget. */
 export const invokeTimeoutMs = 3_000;
-/** Connection attempts to Postgres give up well inside the web functions' 10 s limit. */
-export const databaseConnectTimeoutSeconds = 5;
+/**
+ * A connection attempt to Postgres (TCP, TLS, authentication) gives up after this long. A healthy
+ * connect takes milliseconds; a server that accepts TCP but never answers (hung, overloaded) must
+ * fail fast, and below `databaseQueryTimeoutMs`, which counts the connect of a query's connection.
+ */
+export const databaseConnectTimeoutSeconds = 3;
+/**
+ * Every query (a transaction counts as one) gets this long, connecting included, before the client
+ * gives up on it and drops its connection (src/db/client.ts). Sluice's queries are indexed
+ * single-row statements of milliseconds; this bound is for a server that stopped answering, and it
+ * leaves a web function (10 s, project.yml) time to answer 503 rather than be killed at its limit.
+ */
+export const databaseQueryTimeoutMs = 4_000;
 /** Close a warm container's idle connection so frozen containers do not hold the cluster's few slots (about 22 on 1 GB, PLATFORM-FACTS "Managed PostgreSQL"). */
 export const databaseIdleTimeoutSeconds = 60;
 /** PgBouncer pools listen here in transaction mode, which cannot keep prepared statements (PLATFORM-FACTS "Managed PostgreSQL"). */

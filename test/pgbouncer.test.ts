@@ -9,13 +9,14 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDatabaseConfig } from '../src/config.js';
-import { createSql, type Actor, type Sql } from '../src/db/client.js';
+import { createSql, DatabaseUnavailableError, type Actor, type Sql, type SqlOptions } from '../src/db/client.js';
 import { findJob, insertJob, listJobEvents } from '../src/db/jobs.js';
 import { defaultMigrationsDirectory, migrate } from '../src/db/migrate.js';
 import { claimJob, markUploaded, succeedJob } from '../src/jobs/transitions.js';
 import { startLocalPostgres, type LocalPostgres } from '../src/local/postgres.js';
 import { newJobFields } from './core/support.js';
 import { pgBouncerBinary, pgBouncerMissing, startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js';
+import { pauseProcessTree, postmasterPid } from './helpers/processes.js';
 
 const missing = pgBouncerBinary === undefined;
 // Said once at collection, so a developer sees why the file did nothing; CI installs PgBouncer.
@@ -54,8 +55,8 @@ describe.skipIf(missing)(missing ? `PgBouncer in transaction mode (${pgBouncerMi
   }
 
   /** The client Sluice's code makes for a DATABASE_URL and DATABASE_CA_CERT. */
-  function pooledClient(url: string, max: number): Sql {
-    const sql = createSql(loadDatabaseConfig({ DATABASE_URL: url, DATABASE_CA_CERT: server.caCert }), { max });
+  function pooledClient(url: string, max: number, options: SqlOptions = {}): Sql {
+    const sql = createSql(loadDatabaseConfig({ DATABASE_URL: url, DATABASE_CA_CERT: server.caCert }), { max, ...options });
     clients.push(sql);
     return sql;
   }
@@ -151,5 +152,84 @@ describe.skipIf(missing)(missing ? `PgBouncer in transaction mode (${pgBouncerMi
     expect(await succeedJob(db, claimed.fence, { file: { size: fields.size } }, { activationId: claimed.activationId, codeVersion: 'v2' })).toMatchObject({ status: 'succeeded' });
     expect(await findJob(db, job.id)).toMatchObject({ status: 'succeeded', attempts: 1, result: { file: { size: fields.size } } });
     expect((await listJobEvents(db, job.id)).map((event) => event.event)).toEqual(['created', 'uploaded', 'claimed', 'succeeded']);
+  });
+
+  describe('query deadlines', () => {
+    /** A plain postgres.js client, as a server-side timeout would need it. */
+    function plainClient(url: string, options: postgres.Options<Record<string, postgres.PostgresType>> = {}): postgres.Sql {
+      const withoutMarker = new URL(url);
+      withoutMarker.searchParams.delete('pgbouncer');
+      const sql = postgres(withoutMarker.toString(), { max: 1, prepare: false, ssl: { ca: server.caCert, rejectUnauthorized: true }, onnotice: () => undefined, ...options });
+      clients.push(sql);
+      return sql;
+    }
+
+    it('cannot be the server\'s statement_timeout: the pool refuses it as a startup parameter', async () => {
+      const url = await pooledDatabase();
+      const withTimeout = plainClient(url, { connection: { statement_timeout: 1_000 } });
+      await expect(withTimeout`select 1`).rejects.toThrow(/unsupported startup parameter/i);
+    });
+
+    it('cannot be a SET statement_timeout: it stays on the server connection for the next client, and is missing where the next transaction lands', async () => {
+      const url = await pooledDatabase();
+      const setter = pooledClient(url, 1);
+      const other = pooledClient(url, 1);
+      const holder = pooledClient(url, 1);
+      const timeoutOf = async (sql: Sql): Promise<string> => {
+        const [row] = await sql<{ statementTimeout: string }[]>`show statement_timeout`;
+        return row?.statementTimeout ?? '';
+      };
+      await setter`set statement_timeout = '4321ms'`;
+      try {
+        // Another client, on the server connection the setter left idle, inherits it.
+        expect(await timeoutOf(other)).toBe('4321ms');
+        // With that connection busy, the setter's next query runs on the other one, without it.
+        let release: () => void = () => undefined;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let holding: () => void = () => undefined;
+        const held = new Promise<void>((resolve) => (holding = resolve));
+        const holderDone = holder.begin(async (tx) => {
+          await tx`select 1`;
+          holding();
+          await released;
+        });
+        await held;
+        try {
+          expect(await timeoutOf(setter)).toBe('0');
+        } finally {
+          release();
+          await holderDone;
+        }
+      } finally {
+        await other`reset statement_timeout`;
+        await setter`reset statement_timeout`;
+      }
+    });
+
+    it('is the client\'s: a query past it fails as DatabaseUnavailableError at the deadline, and the next query works at once', async () => {
+      const url = await pooledDatabase();
+      const sql = pooledClient(url, 1, { queryTimeoutMs: 500 });
+      const started = performance.now();
+      await expect(sql`select pg_sleep(5)`).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      expect(performance.now() - started).toBeLessThan(3_000);
+      // So does a transaction, which counts as one query.
+      await expect(sql.begin((tx) => tx`select pg_sleep(5)`)).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      expect(await sql`select 41 + 1 as answer`).toEqual([{ answer: 42 }]);
+    });
+
+    it('holds when the server behind the pool hangs (SIGSTOP): queries fail at the deadline, and work again once it resumes', async () => {
+      const url = await pooledDatabase();
+      const sql = pooledClient(url, 1, { queryTimeoutMs: 1_000 });
+      expect(await sql`select 1 as one`).toEqual([{ one: 1 }]);
+      const resume = pauseProcessTree(postmasterPid(path.join(workDir, 'pg')));
+      try {
+        const started = performance.now();
+        await expect(sql`select 2 as two`).rejects.toBeInstanceOf(DatabaseUnavailableError);
+        expect(performance.now() - started).toBeLessThan(4_000);
+      } finally {
+        resume();
+      }
+      expect(await sql`select 3 as three`).toEqual([{ three: 3 }]);
+    });
   });
 });

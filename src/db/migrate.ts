@@ -29,7 +29,9 @@ const migrationFilePattern = /^(\d{4})_[a-z0-9_]+\.sql$/;
 /** Applies the migrations not yet recorded; returns the names applied by this call. */
 export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<string[]> {
   const migrations = await readMigrations(options.directory ?? defaultMigrationsDirectory);
-  const sql = createSql({ url: databaseUrl, caCert: options.caCert }, { max: 1 });
+  // No query deadline: a migration may rebuild an index for minutes, and a second deploy's
+  // migrate waits for the first one's lock on purpose.
+  const sql = createSql({ url: databaseUrl, caCert: options.caCert }, { max: 1, queryTimeoutMs: false });
   try {
     // Transaction-scoped advisory locks serialise concurrent callers (two deploys, the dev
     // platform and a test) and, unlike session locks, also hold through PgBouncer's transaction

@@ -51,3 +51,29 @@ function commandLine(pid: number): string {
     return '';
   }
 }
+
+/** The postmaster of a Postgres data directory: the first line of its postmaster.pid. */
+export function postmasterPid(dataDir: string): number {
+  return Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+}
+
+/**
+ * SIGSTOPs a process and everything it started, as a hung server (or a dead network path) looks
+ * to its clients: connections stay open and nothing answers. The root first, so it forks nothing
+ * that escapes. Returns what resumes them all; calling it again does nothing.
+ */
+export function pauseProcessTree(root: number): () => void {
+  process.kill(root, 'SIGSTOP');
+  let paused = [root, ...descendants(root)];
+  for (const pid of paused.slice(1)) process.kill(pid, 'SIGSTOP');
+  return () => {
+    for (const pid of paused) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Ended meanwhile (a backend whose client went away).
+      }
+    }
+    paused = [];
+  };
+}
