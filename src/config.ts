@@ -136,6 +136,23 @@ export const databaseConnectTimeoutSeconds = 3;
  * leaves a web function (10 s, project.yml) time to answer 503 rather than be killed at its limit.
  */
 export const databaseQueryTimeoutMs = 4_000;
+/**
+ * A web function answers 503 SERVICE_UNAVAILABLE this long before its own deadline
+ * (`__OW_DEADLINE`) if its work has not finished: past the deadline the platform would answer 400
+ * itself, which clients never retry. With the 10 s limit that is 6 s after the activation started
+ * (a cold start's initialization included): a healthy call takes well under a second, so by then
+ * a dependency is sick, and the client's retry comes sooner; the rest is room for the answer to
+ * leave the container.
+ */
+export const webAnswerMarginMs = 4_000;
+/** The same bound when the runtime gives no deadline (a handler called directly): a web function's 10 s less the margin. */
+export const webAnswerBudgetMsDefault = 6_000;
+/**
+ * `Retry-After` on a 503: about the time a paused or restarting Postgres, or a store that dropped
+ * connections, takes to answer again, so a client's next try is likely to succeed, and short
+ * enough that an upload resumes within seconds of the recovery.
+ */
+export const serviceUnavailableRetryAfterSeconds = 5;
 /** Close a warm container's idle connection so frozen containers do not hold the cluster's few slots (about 22 on 1 GB, PLATFORM-FACTS "Managed PostgreSQL"). */
 export const databaseIdleTimeoutSeconds = 60;
 /** PgBouncer pools listen here in transaction mode, which cannot keep prepared statements (PLATFORM-FACTS "Managed PostgreSQL"). */

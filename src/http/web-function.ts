@@ -3,12 +3,17 @@
 // the handler's zod schema, and maps every error through the one catalogue (../errors.ts).
 //
 // It never throws: a thrown error in the Node runtime discards the warm container
-// (PLATFORM-FACTS "Web functions"), so anything unexpected becomes a 500 INTERNAL answer whose
-// request id (the activation id when there is one) is in the log.
+// (docs/platform-facts.md "Web functions"), so anything unexpected becomes a 500 INTERNAL answer
+// whose request id (the activation id when there is one) is in the log.
+//
+// It always answers before the function's time limit: at its limit the platform kills the
+// activation and answers 400 "There was an error processing your request." itself, which no client
+// retries. Each query and storage call has its own, shorter timeout; this is the bound on all of
+// them together, a 503 SERVICE_UNAVAILABLE with Retry-After `webAnswerMarginMs` before the deadline.
 import { randomUUID } from 'node:crypto';
 import type * as z from 'zod';
-import { activationContext, corsConfig, type CorsConfig } from '../config.js';
-import { ApiError, toErrorResponse } from '../errors.js';
+import { activationContext, corsConfig, webAnswerBudgetMsDefault, webAnswerMarginMs, type CorsConfig } from '../config.js';
+import { ApiError, serviceUnavailable, toErrorResponse } from '../errors.js';
 import { corsHeaders, preflightHeaders } from './cors.js';
 import { headersOf, parseWebParams, type HttpMethod, type WebRequest } from './request.js';
 import { parseFields } from './validation.js';
@@ -47,7 +52,9 @@ export interface WebFunctionSpec<T> {
 
 export function webFunction<T>(spec: WebFunctionSpec<T>): (params: unknown) => Promise<WebResponse> {
   return async (params: unknown) => {
-    const requestId = activationContext().activationId ?? randomUUID();
+    const activation = activationContext();
+    const answerByMs = answerDeadlineMs(activation.deadlineMs, Date.now());
+    const requestId = activation.activationId ?? randomUUID();
     const origin = headersOf(params).origin;
     let cors: CorsConfig | undefined;
     try {
@@ -63,8 +70,9 @@ export function webFunction<T>(spec: WebFunctionSpec<T>): (params: unknown) => P
       }
       spec.authorize?.(request);
       const input = parseFields(spec.fields, request.fields);
-      const reply = await spec.handle(input, request);
-      await spec.afterReply?.();
+      const reply = await before(answerByMs, spec.handle(input, request));
+      // Best effort by contract (a sweep start): past the deadline the reply goes out without it.
+      await before(answerByMs, Promise.resolve(spec.afterReply?.())).catch(() => undefined);
       return {
         statusCode: reply.status,
         headers: { 'Content-Type': 'application/json', ...reply.headers, ...corsHeaders(origin, cors), 'X-Request-Id': requestId },
@@ -79,4 +87,31 @@ export function webFunction<T>(spec: WebFunctionSpec<T>): (params: unknown) => P
       };
     }
   };
+}
+
+/** `webAnswerMarginMs` before the runtime's deadline, but never less than half the time left (a function with a short limit still gets to work). */
+function answerDeadlineMs(deadlineMs: number | undefined, nowMs: number): number {
+  if (deadlineMs === undefined) return nowMs + webAnswerBudgetMsDefault;
+  return Math.max(deadlineMs - webAnswerMarginMs, nowMs + (deadlineMs - nowMs) / 2);
+}
+
+/**
+ * `work`, or SERVICE_UNAVAILABLE once `answerByMs` has passed. The work is not stopped (nothing in
+ * it takes a signal); it ends on its own timeouts, and whatever it still writes is idempotent like
+ * every write in Sluice, so the client's retry is safe.
+ */
+function before<R>(answerByMs: number, work: Promise<R>): Promise<R> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(serviceUnavailable('deadline')), Math.max(0, answerByMs - Date.now()));
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

@@ -1,10 +1,14 @@
 // The web-function adapter with hand-built params in both shapes the platform uses.
+import { S3ServiceException } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { webAnswerMarginMs } from '../../src/config.js';
+import { DatabaseUnavailableError } from '../../src/db/client.js';
 import { ApiError, toErrorResponse } from '../../src/errors.js';
 import { webFunction, type WebResponse } from '../../src/http/web-function.js';
 import { webParams } from '../../src/local/functions/web.js';
 import { loadProject, type FunctionSpec } from '../../src/local/project.js';
+import { StorageError } from '../../src/storage/spaces.js';
 import { rootDir } from '../helpers/paths.js';
 
 const allowedOrigin = 'https://app.example.com';
@@ -180,6 +184,83 @@ describe('request bodies', () => {
   });
 });
 
+describe('outages', () => {
+  const failingWith = (error: unknown) =>
+    webFunction({
+      methods: ['post'],
+      fields: z.object({}),
+      handle: async () => {
+        throw error;
+      },
+    });
+  const call = (fn: ReturnType<typeof failingWith>) => fn({ __ow_method: 'post', __ow_headers: { ...json, origin: allowedOrigin } });
+
+  it('answers the database being unavailable with 503 SERVICE_UNAVAILABLE, Retry-After and the request id', async () => {
+    const response = await call(failingWith(new DatabaseUnavailableError('The database did not answer within 4000 ms')));
+    expect(response.statusCode).toBe(503);
+    expect(errorOf(response)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/database/), requestId: response.headers['X-Request-Id'] });
+    expect(Number(response.headers['Retry-After'])).toBeGreaterThan(0);
+    expect(response.headers['Access-Control-Allow-Origin']).toBe(allowedOrigin);
+    expect(JSON.stringify(response.body)).not.toContain('4000 ms');
+  });
+
+  it('answers a storage timeout, an unreachable store or one failing on its side with 503, also when wrapped', async () => {
+    const timeout = new StorageError('STORAGE_TIMEOUT', 'HeadObject: the store did not answer within 5 s.');
+    const refused = new StorageError('STORAGE_UNREACHABLE', 'HeadObject: the store refused or dropped the connection on every try.');
+    const slowDown = new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Please reduce your request rate.' });
+    for (const error of [timeout, refused, slowDown, new Error('complete: could not check the object', { cause: timeout })]) {
+      const response = await call(failingWith(error));
+      expect([response.statusCode, errorOf(response).code], error.message).toEqual([503, 'SERVICE_UNAVAILABLE']);
+      expect(errorOf(response).message).toMatch(/store/);
+    }
+  });
+
+  it('keeps other failures 500 INTERNAL: a refused statement, a store refusal, a changed object, a bare socket error, a plain bug', async () => {
+    const missingTable = Object.assign(new Error('relation "jobs" does not exist'), { code: '42P01' });
+    const forbidden = new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' });
+    const changed = new StorageError('OBJECT_CHANGED', 'The object is not the one checked at complete.');
+    const socket = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    for (const error of [missingTable, forbidden, changed, socket, new TypeError('x is undefined')]) {
+      const response = await call(failingWith(error));
+      expect([response.statusCode, errorOf(response).code], error.message).toEqual([500, 'INTERNAL']);
+    }
+  });
+
+  describe('the answer deadline', () => {
+    let savedDeadline: string | undefined;
+    beforeEach(() => {
+      savedDeadline = process.env.__OW_DEADLINE;
+    });
+    afterEach(() => {
+      if (savedDeadline === undefined) delete process.env.__OW_DEADLINE;
+      else process.env.__OW_DEADLINE = savedDeadline;
+    });
+
+    it('answers 503 with Retry-After before __OW_DEADLINE when the work hangs, instead of being killed at the limit', async () => {
+      const hanging = webFunction({ methods: ['post'], fields: z.object({}), handle: () => new Promise<never>(() => undefined) });
+      const deadlineMs = Date.now() + webAnswerMarginMs + 300;
+      process.env.__OW_DEADLINE = String(deadlineMs);
+      const response = await hanging({ __ow_method: 'post', __ow_headers: json });
+      expect(Date.now()).toBeLessThan(deadlineMs);
+      expect(response.statusCode).toBe(503);
+      expect(errorOf(response).code).toBe('SERVICE_UNAVAILABLE');
+      expect(response.headers['Retry-After']).toBeDefined();
+    });
+
+    it('still sends the reply when only the after-reply work runs late', async () => {
+      const lateAfter = webFunction({
+        methods: ['post'],
+        fields: z.object({}),
+        handle: async () => ({ status: 200, body: { ok: true } }),
+        afterReply: () => new Promise<never>(() => undefined),
+      });
+      process.env.__OW_DEADLINE = String(Date.now() + webAnswerMarginMs + 300);
+      const response = await lateAfter({ __ow_method: 'post', __ow_headers: json });
+      expect([response.statusCode, response.body]).toEqual([200, { ok: true }]);
+    });
+  });
+});
+
 describe('with the params the local runtime builds', () => {
   const project = loadProject(rootDir, { unresolved: 'placeholder' });
   const create = project.functions.find((fn) => fn.qualifiedName === 'presign/create');
@@ -225,6 +306,7 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(new ApiError('UPLOAD_NOT_FOUND', 'x'), 'r').status).toBe(409);
     expect(toErrorResponse(new ApiError('JOB_NOT_FOUND', 'x'), 'r').status).toBe(404);
     expect(toErrorResponse(new ApiError('UNSUPPORTED_MEDIA_TYPE', 'x'), 'r').status).toBe(415);
+    expect(toErrorResponse(new ApiError('SERVICE_UNAVAILABLE', 'x'), 'r').status).toBe(503);
     expect(toErrorResponse('a string', 'r')).toMatchObject({ status: 500, body: { error: { code: 'INTERNAL', requestId: 'r' } } });
   });
 });
