@@ -2,7 +2,17 @@
 export { createClient, type ApiFunctionName, type CallOptions, type ClientOptions, type FetchLike, type SluiceClient } from './api.js';
 export { clientErrorCodes, isSluiceApiError, parseRetryAfterSeconds, SluiceApiError, type SluiceApiErrorFields } from './errors.js';
 export { nextSignBatch, partByteRange, planFitsSize, selectPendingParts, type ByteRange, type ResumeSelection } from './plan.js';
-export { decideRetry, defaultMaxRetryAfterMs, defaultRetryDelaysMs, defaultRetryPolicy, defaultShouldRetry, type RetryDecision, type RetryPolicy } from './retry.js';
+export {
+  decideRetry,
+  defaultMaxRetryAfterMs,
+  defaultRetryDelaysMs,
+  defaultRetryPolicy,
+  defaultShouldRetry,
+  defaultUnavailableRetryDelaysMs,
+  type RetryDecision,
+  type RetryNotice,
+  type RetryPolicy,
+} from './retry.js';
 export {
   defaultPartConcurrency,
   defaultSignBatchSize,

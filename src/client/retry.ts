@@ -1,11 +1,18 @@
 // Retry policy as data, after Uppy's @uppy/aws-s3: a list of delays (one retry per entry) and one
 // function that says which statuses are worth retrying. Two cases are mechanisms rather than
 // policy: a 403 on a part URL means the signature expired, so the part is re-signed (`parts`) and
-// sent again; a 429 pauses the whole upload for its `Retry-After`, not just the one request.
+// sent again; a 429 or a 503 pauses the whole upload for its `Retry-After`, not just the one request.
 import type { SluiceApiError } from './errors.js';
 
 /** Uppy's default: retry at once, then after 1 s, 3 s and 5 s. */
 export const defaultRetryDelaysMs: readonly number[] = [0, 1_000, 3_000, 5_000];
+
+/**
+ * For 503: the server says its database or store is down for now and when to come back
+ * (`Retry-After`, which is waited when longer). A restart or failover takes tens of seconds, so
+ * this list waits about two minutes in all before the error reaches the caller.
+ */
+export const defaultUnavailableRetryDelaysMs: readonly number[] = [1_000, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 30_000];
 
 /**
  * A `Retry-After` longer than this is not waited out: the error reaches the caller, who can show
@@ -20,15 +27,27 @@ export function defaultShouldRetry(status: number): boolean {
 
 export interface RetryPolicy {
   retryDelaysMs: readonly number[];
+  /** Used instead of `retryDelaysMs` for 503 Service Unavailable. */
+  unavailableRetryDelaysMs: readonly number[];
   shouldRetry: (status: number) => boolean;
   maxRetryAfterMs: number;
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
   retryDelaysMs: defaultRetryDelaysMs,
+  unavailableRetryDelaysMs: defaultUnavailableRetryDelaysMs,
   shouldRetry: defaultShouldRetry,
   maxRetryAfterMs: defaultMaxRetryAfterMs,
 };
+
+/** What a caller may show while a request waits to be retried ("The server is busy; retrying in 5 s"). */
+export interface RetryNotice {
+  /** The failure being retried (its status, code and message). */
+  error: SluiceApiError;
+  /** Failures of this request so far (1 on the first retry). */
+  failures: number;
+  delayMs: number;
+}
 
 export type RetryDecision =
   | { action: 'fail' }
@@ -46,13 +65,15 @@ export function decideRetry(
   failures: number,
   resignable: boolean,
 ): RetryDecision {
-  const baseDelayMs = policy.retryDelaysMs[failures - 1];
+  const unavailable = error.status === 503;
+  const baseDelayMs = (unavailable ? policy.unavailableRetryDelaysMs : policy.retryDelaysMs)[failures - 1];
   if (baseDelayMs === undefined) return { action: 'fail' };
   const resign = resignable && error.status === 403;
   if (!resign && !policy.shouldRetry(error.status)) return { action: 'fail' };
   const retryAfterMs = (error.retryAfterSeconds ?? 0) * 1_000;
   if (retryAfterMs > policy.maxRetryAfterMs) return { action: 'fail' };
-  return { action: 'retry', delayMs: Math.max(baseDelayMs, retryAfterMs), resign, pauseAll: error.status === 429 };
+  // Both say "not now" for the whole server (or store), not for this one request.
+  return { action: 'retry', delayMs: Math.max(baseDelayMs, retryAfterMs), resign, pauseAll: error.status === 429 || unavailable };
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */

@@ -6,7 +6,7 @@ import type { SluiceClient } from './api.js';
 import { describe } from './api.js';
 import { clientErrorCodes, parseRetryAfterSeconds, SluiceApiError } from './errors.js';
 import { nextSignBatch, partByteRange, planFitsSize, selectPendingParts } from './plan.js';
-import { decideRetry, defaultRetryPolicy, PauseGate, sleep, type RetryPolicy } from './retry.js';
+import { decideRetry, defaultRetryPolicy, PauseGate, sleep, type RetryNotice, type RetryPolicy } from './retry.js';
 import type { JobView, MultipartUploadPlan, PartsResponse, SignedPart, SingleUploadPlan, UploadPlan } from './schemas.js';
 import { maxPartsPerSignRequest } from './schemas.js';
 
@@ -48,8 +48,12 @@ export interface UploadOptions {
   /** Parts in flight at once (Uppy's default limit is also small; each holds one part's connection). */
   partConcurrency?: number;
   retryDelaysMs?: readonly number[];
+  /** Delays for 503 (the server's database or store is down for now); see defaultUnavailableRetryDelaysMs. */
+  unavailableRetryDelaysMs?: readonly number[];
   shouldRetry?: (status: number) => boolean;
   maxRetryAfterMs?: number;
+  /** Called before each wait for a retry, so the caller can say what is happening instead of looking stuck. */
+  onRetry?: (notice: RetryNotice) => void;
   /** Part URLs signed per `parts` call, at most 100. */
   signBatchSize?: number;
   /** Continue the upload of an existing job instead of creating one. */
@@ -87,6 +91,7 @@ export function sendableHeaders(headers: Record<string, string>): Record<string,
 interface Context {
   client: SluiceClient;
   policy: RetryPolicy;
+  onRetry: ((notice: RetryNotice) => void) | undefined;
   gate: PauseGate;
   /** Aborts on the caller's cancel and when a sibling request has failed for good. */
   signal: AbortSignal;
@@ -97,10 +102,11 @@ export async function uploadFile(client: SluiceClient, file: UploadSource, optio
   userSignal?.throwIfAborted();
   const policy: RetryPolicy = {
     retryDelaysMs: options.retryDelaysMs ?? defaultRetryPolicy.retryDelaysMs,
+    unavailableRetryDelaysMs: options.unavailableRetryDelaysMs ?? defaultRetryPolicy.unavailableRetryDelaysMs,
     shouldRetry: options.shouldRetry ?? defaultRetryPolicy.shouldRetry,
     maxRetryAfterMs: options.maxRetryAfterMs ?? defaultRetryPolicy.maxRetryAfterMs,
   };
-  const ctx: Context = { client, policy, gate: new PauseGate(), signal: userSignal ?? new AbortController().signal };
+  const ctx: Context = { client, policy, onRetry: options.onRetry, gate: new PauseGate(), signal: userSignal ?? new AbortController().signal };
   let state: UploadState | undefined = options.resume;
   try {
     if (state === undefined) {
@@ -355,6 +361,7 @@ async function withRetry<T>(ctx: Context, attempt: () => Promise<T>, resign?: ()
       if (decision.action === 'fail') throw error;
       if (decision.pauseAll) ctx.gate.pauseFor(decision.delayMs);
       if (decision.resign) resign?.();
+      ctx.onRetry?.({ error, failures, delayMs: decision.delayMs });
       await sleep(decision.delayMs, ctx.signal);
     }
   }

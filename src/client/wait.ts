@@ -2,7 +2,7 @@
 // function with no push channel to the browser, so polling is the contract (DESIGN.md data flow).
 import type { SluiceClient } from './api.js';
 import { clientErrorCodes, SluiceApiError } from './errors.js';
-import { decideRetry, defaultRetryPolicy, sleep } from './retry.js';
+import { decideRetry, defaultRetryPolicy, sleep, type RetryNotice } from './retry.js';
 import { terminalJobStatuses, type JobStatus, type JobView } from './schemas.js';
 
 /** Often enough to feel live, rare enough that many open pages stay far below the invocation limits. */
@@ -17,6 +17,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Called with every job view fetched, e.g. to render status changes. */
   onJob?: (job: JobView) => void;
+  /** Called before each wait after a transient failure, so the caller can say the server is busy. */
+  onRetry?: (notice: RetryNotice) => void;
 }
 
 export async function waitForJob(client: SluiceClient, jobId: string, token: string, options: WaitOptions = {}): Promise<JobView> {
@@ -39,6 +41,7 @@ export async function waitForJob(client: SluiceClient, jobId: string, token: str
       const decision = decideRetry(defaultRetryPolicy, error, failures, false);
       if (decision.action === 'fail') throw error;
       waitMs = Math.max(intervalMs, decision.delayMs);
+      options.onRetry?.({ error, failures, delayMs: waitMs });
     }
     if (Date.now() + waitMs > deadlineMs) {
       throw new SluiceApiError({

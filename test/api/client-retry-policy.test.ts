@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { decideRetry, defaultRetryPolicy, defaultShouldRetry, PauseGate, sleep, type RetryPolicy } from '../../src/client/retry.js';
 import { parseRetryAfterSeconds } from '../../src/client/errors.js';
 
-const policy: RetryPolicy = { retryDelaysMs: [0, 1_000, 3_000], shouldRetry: defaultShouldRetry, maxRetryAfterMs: 60_000 };
+const policy: RetryPolicy = {
+  retryDelaysMs: [0, 1_000, 3_000],
+  unavailableRetryDelaysMs: [1_000, 10_000],
+  shouldRetry: defaultShouldRetry,
+  maxRetryAfterMs: 60_000,
+};
 
 describe('defaultShouldRetry', () => {
   it('retries network errors, 429 and 5xx', () => {
@@ -20,7 +25,7 @@ describe('defaultShouldRetry', () => {
 
 describe('decideRetry', () => {
   it('walks the delay list, one retry per entry, then fails', () => {
-    const error = { status: 503 };
+    const error = { status: 500 };
     expect(decideRetry(policy, error, 1, false)).toEqual({ action: 'retry', delayMs: 0, resign: false, pauseAll: false });
     expect(decideRetry(policy, error, 2, false)).toMatchObject({ action: 'retry', delayMs: 1_000 });
     expect(decideRetry(policy, error, 3, false)).toMatchObject({ action: 'retry', delayMs: 3_000 });
@@ -47,6 +52,16 @@ describe('decideRetry', () => {
     });
     // The list's delay wins when it is longer than Retry-After.
     expect(decideRetry(policy, { status: 429, retryAfterSeconds: 1 }, 3, false)).toMatchObject({ delayMs: 3_000 });
+  });
+
+  it('retries 503 on its own, longer list, waits out Retry-After and pauses the whole upload', () => {
+    expect(decideRetry(policy, { status: 503, retryAfterSeconds: 5 }, 1, false)).toEqual({ action: 'retry', delayMs: 5_000, resign: false, pauseAll: true });
+    expect(decideRetry(policy, { status: 503, retryAfterSeconds: 5 }, 2, false)).toMatchObject({ action: 'retry', delayMs: 10_000 });
+    expect(decideRetry(policy, { status: 503 }, 3, false)).toEqual({ action: 'fail' });
+    // By default about two minutes in all: a database restart or failover is waited out.
+    const waitedMs = defaultRetryPolicy.unavailableRetryDelaysMs.reduce((sum, delay) => sum + delay, 0);
+    expect(waitedMs).toBeGreaterThanOrEqual(90_000);
+    expect(waitedMs).toBeLessThanOrEqual(180_000);
   });
 
   it('does not sit through a Retry-After longer than the cap', () => {

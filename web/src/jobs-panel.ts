@@ -6,6 +6,7 @@ import { h } from './dom.js';
 import type { JobStore, StoredJob } from './job-store.js';
 import { explainError, type Explanation, type Tone } from './messages.js';
 import { renderJobCard, type JobCardModel } from './render.js';
+import type { RetryReporter } from './server-status.js';
 
 /** Submitted jobs: often enough to watch queued → processing → succeeded happen. */
 const activePollMs = 1_000;
@@ -29,6 +30,7 @@ export class JobsPanel {
     private readonly emptyNote: HTMLElement,
     private readonly store: JobStore,
     private readonly client: () => SluiceClient,
+    private readonly retries: RetryReporter,
   ) {}
 
   /** Cards for every stored job, newest first, each fetching its current state. */
@@ -66,7 +68,9 @@ export class JobsPanel {
     card.watcher?.abort();
     const watcher = new AbortController();
     card.watcher = watcher;
+    const onRetry = this.retries.retrying.bind(this.retries);
     const onJob = (view: JobView): void => {
+      this.retries.settled();
       card.model.job = view;
       delete card.model.notice;
       this.render(card);
@@ -74,12 +78,13 @@ export class JobsPanel {
     const poll = async (): Promise<void> => {
       const current = this.store.get(job.jobId) ?? job;
       if (current.phase === 'uploading') {
-        await waitForJob(this.client(), job.jobId, job.token, { until: beyondUpload, intervalMs: waitingPollMs, signal: watcher.signal, onJob });
+        await waitForJob(this.client(), job.jobId, job.token, { until: beyondUpload, intervalMs: waitingPollMs, signal: watcher.signal, onJob, onRetry });
       }
-      await waitForJob(this.client(), job.jobId, job.token, { intervalMs: activePollMs, signal: watcher.signal, onJob });
+      await waitForJob(this.client(), job.jobId, job.token, { intervalMs: activePollMs, signal: watcher.signal, onJob, onRetry });
     };
     poll().catch((error: unknown) => {
       if (watcher.signal.aborted) return;
+      this.retries.settled();
       const explanation = explainError(error);
       card.model.notice = {
         ...explanation,

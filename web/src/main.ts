@@ -9,6 +9,7 @@ import { loadConfig } from './config.js';
 import { byId } from './dom.js';
 import { JobStore } from './job-store.js';
 import { JobsPanel } from './jobs-panel.js';
+import { ServerStatus } from './server-status.js';
 import { UploadNotices } from './upload-notices.js';
 import { startUploader } from './uploader.js';
 
@@ -31,8 +32,9 @@ async function start(): Promise<void> {
   const getClient = (): SluiceClient => (client ??= createClient({ apiBase: config.apiBase, apiKey: apiKey.key }));
 
   const notices = new UploadNotices();
+  const serverStatus = new ServerStatus();
   const store = new JobStore();
-  const panel = new JobsPanel(byId('jobs', HTMLOListElement), byId('jobs-empty', HTMLElement), store, getClient);
+  const panel = new JobsPanel(byId('jobs', HTMLOListElement), byId('jobs-empty', HTMLElement), store, getClient, serverStatus);
   panel.restore();
 
   const uppy = startUploader({
@@ -40,6 +42,7 @@ async function start(): Promise<void> {
     client: getClient,
     store,
     limits,
+    retries: serverStatus,
     events: {
       created: (job) => panel.show(job),
       submitted: (job, view) => panel.show(job, view),

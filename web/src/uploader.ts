@@ -33,6 +33,7 @@ import { formatBytes } from './format.js';
 import type { JobStore, StoredJob } from './job-store.js';
 import { explainError, type Explanation } from './messages.js';
 import { PartSigner } from './part-signer.js';
+import type { RetryReporter } from './server-status.js';
 
 type SluiceUppy = Uppy<Meta, AwsBody>;
 /** What the hooks need of a file; Uppy hands them files typed with its default body type. */
@@ -60,6 +61,8 @@ export interface UploaderOptions {
   store: JobStore;
   limits: LimitsResponse | undefined;
   events: UploaderEvents;
+  /** Told while an API call waits to be retried, so the page can say why nothing moves. */
+  retries: RetryReporter;
 }
 
 /** `create` calls in flight at once when many files are dropped together. */
@@ -77,6 +80,7 @@ const resumableCopyMaxTotalBytes = 2 * 1024 * 1024 * 1024;
 export function startUploader(options: UploaderOptions): SluiceUppy {
   const { store, events } = options;
   const signers = new Map<string, PartSigner>();
+  const withRetries = <T>(call: () => Promise<T>): Promise<T> => retried(call, options.retries);
 
   const uppy: SluiceUppy = new Uppy<Meta, AwsBody>({
     // Golden Retriever stores state under this id: a stable one finds it again after a reload.
@@ -132,7 +136,9 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
     const existing = signers.get(job.jobId);
     if (existing !== undefined) return existing;
     if (job.plan.kind !== 'multipart') throw new Error('Parts asked for a single-PUT upload.');
-    const signer = new PartSigner((partNumbers) => options.client().parts({ jobId: job.jobId, token: job.token, partNumbers }), job.plan.partCount);
+    // Retried here like every API call: Uppy's own retries of a signature (its retryDelays, a few
+    // seconds in all) would give up during an outage the server answers with 503.
+    const signer = new PartSigner((partNumbers) => withRetries(() => options.client().parts({ jobId: job.jobId, token: job.token, partNumbers })), job.plan.partCount);
     signers.set(job.jobId, signer);
     return signer;
   }
@@ -270,15 +276,24 @@ const quietLogger = {
   error: (...args: unknown[]): void => console.warn('[Uppy]', ...args),
 };
 
-/** Retries transient failures of API calls (network, 5xx, 429) on the client's policy. */
-async function withRetries<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * Retries transient failures of API calls (network, 5xx, 429; 503 for longer, honouring
+ * Retry-After) on the client's policy, and reports each wait.
+ */
+async function retried<T>(call: () => Promise<T>, reporter: RetryReporter): Promise<T> {
   for (let failures = 1; ; failures++) {
     try {
-      return await call();
+      const result = await call();
+      reporter.settled();
+      return result;
     } catch (error) {
       if (!isSluiceApiError(error)) throw error;
       const decision = decideRetry(defaultRetryPolicy, error, failures, false);
-      if (decision.action === 'fail') throw error;
+      if (decision.action === 'fail') {
+        reporter.settled();
+        throw error;
+      }
+      reporter.retrying({ error, failures, delayMs: decision.delayMs });
       await sleep(decision.delayMs);
     }
   }
