@@ -34,12 +34,31 @@ export type TextSummary = {
 /** Fixed fields only. */
 const summaryBudgetBytes = 2 * 1024;
 
-const lineFeed = 0x0a;
 const carriageReturn = 0x0d;
 const byteOrderMarkBytes = 3;
 
-/** ASCII bytes that are part of a word: everything but TAB LF VT FF CR and space (`\s` in ASCII). */
-const asciiWordByte = new Uint8Array(0x80).map((_, byte) => (byte === 0x20 || (byte >= 0x09 && byte <= 0x0d) ? 0 : 1));
+// What a byte of well-formed UTF-8 is to the counts: one lookup per byte in the hot loop.
+const enum ByteClass {
+  /** Part of a word: ASCII other than whitespace, and lead bytes that cannot start whitespace. */
+  Word,
+  /** 10xxxxxx: part of a character counted at its lead byte. */
+  Continuation,
+  /** TAB VT FF and space. */
+  Space,
+  LineFeed,
+  CarriageReturn,
+  /** C2, E1, E2, E3, EF: may start a Unicode space (U+00A0, U+1680, U+2000-…, U+3000, U+FEFF). */
+  MaybeSpace,
+}
+
+const byteClasses = Uint8Array.from({ length: 256 }, (_, byte) => {
+  if (byte === 0x0a) return ByteClass.LineFeed;
+  if (byte === 0x0d) return ByteClass.CarriageReturn;
+  if (byte === 0x20 || (byte >= 0x09 && byte <= 0x0c)) return ByteClass.Space;
+  if (byte >= 0x80 && byte < 0xc0) return ByteClass.Continuation;
+  if (byte === 0xc2 || byte === 0xe1 || byte === 0xe2 || byte === 0xe3 || byte === 0xef) return ByteClass.MaybeSpace;
+  return ByteClass.Word;
+});
 
 /**
  * Whether the character whose UTF-8 starts at `index` is Unicode White_Space (the same set as
@@ -108,37 +127,33 @@ class TextSink {
     let words = this.words;
     let inWord = this.inWord;
     for (; index < length; index += 1) {
-      const byte = chunk[index] as number;
-      if (byte < 0x80) {
-        if (asciiWordByte[byte] === 1) {
-          words += 1 - inWord;
-          inWord = 1;
-          continue;
-        }
+      const kind = byteClasses[chunk[index] as number];
+      if (kind === ByteClass.Word) {
+        words += 1 - inWord;
+        inWord = 1;
+        // Most text is runs of word bytes: the rest of the run in a loop of its own.
+        while (index + 1 < length && byteClasses[chunk[index + 1] as number] === ByteClass.Word) index += 1;
+      } else if (kind === ByteClass.Continuation) {
+        continuations += 1;
+      } else if (kind === ByteClass.Space) {
         inWord = 0;
-        if (byte === lineFeed) {
-          const afterCr = index > 0 ? chunk[index - 1] === carriageReturn : this.previousByte === carriageReturn;
-          if (afterCr) {
-            // The CR already ended the line; the LF belongs to its terminator.
-            this.crlf += 1;
-            this.lineStart = offset + index + 1;
-          } else {
-            this.lf += 1;
-            this.endLine(offset + index, continuations);
-          }
-        } else if (byte === carriageReturn) {
-          this.carriageReturns += 1;
+      } else if (kind === ByteClass.LineFeed) {
+        inWord = 0;
+        const afterCr = index > 0 ? chunk[index - 1] === carriageReturn : this.previousByte === carriageReturn;
+        if (afterCr) {
+          // The CR already ended the line; the LF belongs to its terminator.
+          this.crlf += 1;
+          this.lineStart = offset + index + 1;
+        } else {
+          this.lf += 1;
           this.endLine(offset + index, continuations);
         }
-      } else if (byte < 0xc0) {
-        continuations += 1;
-      } else if (byte === 0xc2 || byte === 0xe1 || byte === 0xe2 || byte === 0xe3 || byte === 0xef) {
-        if (isMultiByteWhitespace(chunk, index, byte)) {
-          inWord = 0;
-        } else {
-          words += 1 - inWord;
-          inWord = 1;
-        }
+      } else if (kind === ByteClass.CarriageReturn) {
+        inWord = 0;
+        this.carriageReturns += 1;
+        this.endLine(offset + index, continuations);
+      } else if (isMultiByteWhitespace(chunk, index, chunk[index] as number)) {
+        inWord = 0;
       } else {
         words += 1 - inWord;
         inWord = 1;
