@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadDatabaseConfig } from '../src/config.js';
 import { createSql, DatabaseUnavailableError, type Actor, type Sql, type SqlOptions } from '../src/db/client.js';
 import { findJob, insertJob, listJobEvents } from '../src/db/jobs.js';
@@ -155,6 +155,11 @@ describe.skipIf(missing)(missing ? `PgBouncer in transaction mode (${pgBouncerMi
   });
 
   describe('query deadlines', () => {
+    // In afterEach, not a finally: a test that times out (the deadline broken) must not leave the
+    // server stopped, or the teardown would wait for it.
+    let resumeServer: () => void = () => undefined;
+    afterEach(() => resumeServer());
+
     /** A plain postgres.js client, as a server-side timeout would need it. */
     function plainClient(url: string, options: postgres.Options<Record<string, postgres.PostgresType>> = {}): postgres.Sql {
       const withoutMarker = new URL(url);
@@ -221,14 +226,11 @@ describe.skipIf(missing)(missing ? `PgBouncer in transaction mode (${pgBouncerMi
       const url = await pooledDatabase();
       const sql = pooledClient(url, 1, { queryTimeoutMs: 1_000 });
       expect(await sql`select 1 as one`).toEqual([{ one: 1 }]);
-      const resume = pauseProcessTree(postmasterPid(path.join(workDir, 'pg')));
-      try {
-        const started = performance.now();
-        await expect(sql`select 2 as two`).rejects.toBeInstanceOf(DatabaseUnavailableError);
-        expect(performance.now() - started).toBeLessThan(4_000);
-      } finally {
-        resume();
-      }
+      resumeServer = pauseProcessTree(postmasterPid(path.join(workDir, 'pg')));
+      const started = performance.now();
+      await expect(sql`select 2 as two`).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      expect(performance.now() - started).toBeLessThan(4_000);
+      resumeServer();
       expect(await sql`select 3 as three`).toEqual([{ three: 3 }]);
     });
   });
