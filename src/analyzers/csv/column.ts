@@ -4,7 +4,7 @@
 import { cellHash, hashCell } from './cell-hash.js';
 import { Histogram, numberWidths, timeWidths, type HistogramSummary } from './histogram.js';
 import { QuantileSketch } from './quantile-sketch.js';
-import { ValueCounts, type TopValue } from './value-counts.js';
+import { ValueCounts, type TopValue, type WeightedValueSink } from './value-counts.js';
 import {
   canonicalInteger,
   cellKinds,
@@ -115,14 +115,14 @@ function tidy(value: number): number {
   return Number(value.toPrecision(reportedDigits));
 }
 
-export class ColumnProfile {
+export class ColumnProfile implements WeightedValueSink {
   private readonly kinds = new Float64Array(cellKinds.length);
-  private nulls = 0;
   private minLength = Infinity;
   private maxLength = 0;
   private readonly counts: ValueCounts;
 
-  // Numbers: Welford's running mean and sum of squared deviations, and the exact extremes.
+  // Numbers: West's weighted form of Welford's running mean and sum of squared deviations,
+  // and the exact extremes.
   private numbers = 0;
   private mean = 0;
   private squaredDeviations = 0;
@@ -144,12 +144,18 @@ export class ColumnProfile {
     private readonly reader: CellReader,
     distinctCapacity: number,
   ) {
-    this.counts = new ValueCounts(distinctCapacity);
+    this.counts = new ValueCounts(distinctCapacity, this);
   }
 
-  /** One cell: `bytes[start..end)`, whose full length is `length` (more when it was cut). */
+  /**
+   * One cell: `bytes[start..end)`, whose full length is `length` (more when it was cut). A value
+   * the column has seen costs a hash and a lookup; only a new one is read, and its length and
+   * extremes looked at (the same value cannot change them).
+   */
   add(bytes: Uint8Array, start: number, end: number, length: number): void {
-    const cut = length > end - start;
+    // Bytes of a cut cell past the kept ones (each counted as a character).
+    const beyondKept = length - (end - start);
+    const cut = beyondKept > 0;
     while (start < end && isBlank(bytes[start] as number)) start += 1;
     if (!cut) while (end > start && isBlank(bytes[end - 1] as number)) end -= 1;
     if (start === end) return;
@@ -157,49 +163,52 @@ export class ColumnProfile {
     const { hash, check } = cellHash;
     const counts = this.counts;
     const slot = counts.find(hash, check);
-    let kind: CellKind;
-    let value: number;
-    let characters: number;
-    let unsafeInteger = false;
     if (slot >= 0) {
-      kind = counts.kindAt(slot);
-      value = counts.valueAt(slot);
-      characters = counts.charactersAt(slot);
-      if (kind === kindNull) {
-        this.nulls += 1;
-        return;
-      }
-      counts.keepText(slot, bytes, start, end, cut);
-      unsafeInteger = kind === kindInteger && !Number.isSafeInteger(value);
-    } else {
-      // Characters are the bytes that do not continue a UTF-8 sequence.
-      characters = end - start;
-      if (!cellHash.ascii) for (let index = start; index < end; index += 1) if (((bytes[index] as number) & 0xc0) === 0x80) characters -= 1;
-      const reader = this.reader;
-      kind = reader.classify(bytes, start, end);
-      value = kind === kindInteger || kind === kindDecimal ? reader.number : kind === kindDate || kind === kindDatetime ? reader.time : Number.NaN;
-      unsafeInteger = kind === kindInteger && reader.exactInteger;
-      counts.insert(hash, check, kind, value, characters, bytes, start, end, cut);
-      if (kind === kindNull) {
-        this.nulls += 1;
-        return;
-      }
+      // Cut cells alike in their kept bytes may differ in length.
+      if (cut && counts.kindAt(slot) !== kindNull) this.addLength(this.charactersOf(bytes, start, end) + beyondKept);
+      return;
     }
-    // Past the kept bytes of a cut cell, each byte is counted as a character.
-    if (cut) characters += length - (end - start);
-    this.kinds[kind] = (this.kinds[kind] as number) + 1;
-    if (characters < this.minLength) this.minLength = characters;
-    if (characters > this.maxLength) this.maxLength = characters;
-    if (kind === kindInteger || kind === kindDecimal) this.addNumber(value, unsafeInteger, bytes, start, end);
-    else if (kind === kindDate || kind === kindDatetime) this.addTime(value, bytes, start, end);
+    const reader = this.reader;
+    const kind = reader.classify(bytes, start, end);
+    const value = kind === kindInteger || kind === kindDecimal ? reader.number : kind === kindDate || kind === kindDatetime ? reader.time : Number.NaN;
+    const characters = this.charactersOf(bytes, start, end) + beyondKept;
+    counts.insert(hash, check, kind, value, characters, bytes, start, end, cut);
+    if (kind === kindNull) return;
+    this.addLength(characters);
+    if (kind === kindInteger || kind === kindDecimal) this.addExtremes(value, kind === kindInteger && reader.exactInteger, bytes, start, end);
+    else if (kind === kindDate || kind === kindDatetime) this.addTimeExtremes(value, bytes, start, end);
   }
 
-  private addNumber(value: number, unsafeInteger: boolean, bytes: Uint8Array, start: number, end: number): void {
+  /** Characters are the bytes that do not continue a UTF-8 sequence. */
+  private charactersOf(bytes: Uint8Array, start: number, end: number): number {
+    let characters = end - start;
+    if (!cellHash.ascii) for (let index = start; index < end; index += 1) if (((bytes[index] as number) & 0xc0) === 0x80) characters -= 1;
+    return characters;
+  }
+
+  private addLength(characters: number): void {
+    if (characters < this.minLength) this.minLength = characters;
+    if (characters > this.maxLength) this.maxLength = characters;
+  }
+
+  /** `weight` occurrences of one value (ValueCounts flushes them). */
+  addWeighted(kind: CellKind, value: number, weight: number): void {
+    this.kinds[kind] = (this.kinds[kind] as number) + weight;
+    if (kind === kindInteger || kind === kindDecimal) {
+      if (!Number.isFinite(value)) return;
+      this.numbers += weight;
+      const delta = value - this.mean;
+      this.mean += (delta * weight) / this.numbers;
+      this.squaredDeviations += delta * (value - this.mean) * weight;
+      (this.sketch ??= new QuantileSketch()).add(value, weight);
+      (this.numberHistogram ??= new Histogram(numberWidths)).add(value, weight);
+    } else if (kind === kindDate || kind === kindDatetime) {
+      (this.timeHistogram ??= new Histogram(timeWidths)).add(value, weight);
+    }
+  }
+
+  private addExtremes(value: number, unsafeInteger: boolean, bytes: Uint8Array, start: number, end: number): void {
     if (!Number.isFinite(value)) return;
-    this.numbers += 1;
-    const delta = value - this.mean;
-    this.mean += delta / this.numbers;
-    this.squaredDeviations += delta * (value - this.mean);
     // Rounding to a double keeps order (a < b gives double(a) <= double(b)), so the digits are
     // needed only to break a tie between two integers beyond 2^53.
     if (value < this.minNumber || (value === this.minNumber && unsafeInteger && this.beyond(this.minInteger, bytes, start, end) < 0)) {
@@ -212,8 +221,6 @@ export class ColumnProfile {
       if (unsafeInteger) this.maxInteger.set(bytes, start, end);
       else this.maxInteger.clear();
     }
-    (this.sketch ??= new QuantileSketch()).add(value);
-    (this.numberHistogram ??= new Histogram(numberWidths)).add(value);
   }
 
   /** The cell's integer against the kept extreme (0 when there is none to compare). */
@@ -222,7 +229,7 @@ export class ColumnProfile {
     return compareIntegerText(utf8.decode(bytes.subarray(start, end)), extreme.text());
   }
 
-  private addTime(time: number, bytes: Uint8Array, start: number, end: number): void {
+  private addTimeExtremes(time: number, bytes: Uint8Array, start: number, end: number): void {
     if (time < this.minTime) {
       this.minTime = time;
       this.minDate.set(bytes, start, end);
@@ -231,14 +238,14 @@ export class ColumnProfile {
       this.maxTime = time;
       this.maxDate.set(bytes, start, end);
     }
-    (this.timeHistogram ??= new Histogram(timeWidths)).add(time);
   }
 
   /** The column's summary, for `rows` data rows, with at most `topValues` top values. */
   summary(name: string, rows: number, topValues: number): CsvColumnSummary {
+    this.counts.flush();
     const count = (kind: number) => this.kinds[kind] as number;
-    const nulls = this.nulls;
-    const values = this.kinds.reduce((sum, kindCount) => sum + kindCount, 0);
+    const nulls = count(kindNull);
+    const values = this.kinds.reduce((sum, kindCount) => sum + kindCount, 0) - nulls;
     const numbers = count(kindInteger) + count(kindDecimal);
     const times = count(kindDate) + count(kindDatetime);
     let type: ColumnType = 'string';
@@ -271,10 +278,10 @@ export class ColumnProfile {
       max: null,
     };
     if ((type === 'integer' || type === 'number') && this.numbers > 0) this.addNumberSummary(summary, type === 'integer');
-    if ((type === 'date' || type === 'datetime') && this.timeHistogram !== null) {
+    if ((type === 'date' || type === 'datetime') && !this.minDate.empty) {
       summary.min = this.minDate.text();
       summary.max = this.maxDate.text();
-      const histogram = this.timeHistogram.summary();
+      const histogram = this.timeHistogram?.summary() ?? null;
       if (histogram !== null) summary.histogram = { min: isoTime(histogram.min), max: isoTime(histogram.max), counts: histogram.counts };
     }
     return summary;

@@ -7,7 +7,7 @@
 
 /** Most bins a histogram holds; a result shows between a fifth of this and all of it. */
 export const maxHistogramBins = 64;
-/** Values held back to choose the first width from their range. */
+/** Values (distinct ones, each with its weight) held back to choose the first width from their range. */
 const firstEstimateValues = 256;
 const millisecondsPerDay = 86_400_000;
 
@@ -75,12 +75,15 @@ export class Histogram {
   /** Bin number (value / width, rounded down) of counts[0]; NaN until the first estimate. */
   private first = Number.NaN;
   private held: Float64Array | null = new Float64Array(firstEstimateValues);
+  private heldWeights = new Float64Array(firstEstimateValues);
   private heldCount = 0;
 
   constructor(private readonly widths: WidthLadder) {}
 
-  add(value: number): void {
+  /** `weight` occurrences of `value`. */
+  add(value: number, weight: number): void {
     if (this.held !== null) {
+      this.heldWeights[this.heldCount] = weight;
       this.held[this.heldCount++] = value;
       if (this.heldCount === firstEstimateValues) this.start();
       return;
@@ -92,7 +95,7 @@ export class Histogram {
       bin = this.binOf(value);
     }
     const index = bin - this.first;
-    this.counts[index] = (this.counts[index] as number) + 1;
+    this.counts[index] = (this.counts[index] as number) + weight;
   }
 
   /** The bins from the first to the last non-empty one, with their outer edges; null when empty. */
@@ -129,7 +132,7 @@ export class Histogram {
     this.setLevel(level);
     this.first = this.binOf(min);
     this.held = null;
-    for (let index = 0; index < this.heldCount; index += 1) this.add(held[index] as number);
+    for (let index = 0; index < this.heldCount; index += 1) this.add(held[index] as number, this.heldWeights[index] as number);
   }
 
   /** Steps up the ladder until `bin` (at the current width) and every counted bin fit. */

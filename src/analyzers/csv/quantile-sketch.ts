@@ -27,7 +27,7 @@ class CollapsingLowestStore {
   private maxKey = 0;
   count = 0;
 
-  add(key: number): void {
+  add(key: number, weight: number): void {
     if (this.bins === null) {
       this.bins = new Float64Array(maxBins);
       this.offset = key - maxBins / 2;
@@ -38,8 +38,8 @@ class CollapsingLowestStore {
       this.extend(key);
     }
     const index = Math.max(key, this.minKey) - this.offset;
-    (this.bins as Float64Array)[index] = ((this.bins as Float64Array)[index] as number) + 1;
-    this.count += 1;
+    (this.bins as Float64Array)[index] = ((this.bins as Float64Array)[index] as number) + weight;
+    this.count += weight;
   }
 
   /** The key holding the value of rank `rank` (0-based), from the lowest key up. */
@@ -83,10 +83,11 @@ export class QuantileSketch {
   private readonly negative = new CollapsingLowestStore();
   private zeros = 0;
 
-  add(value: number): void {
-    if (value > minIndexableValue) this.positive.add(Math.ceil(Math.log(value) / logGamma));
-    else if (value < -minIndexableValue) this.negative.add(Math.ceil(Math.log(-value) / logGamma));
-    else this.zeros += 1;
+  /** `weight` occurrences of `value`. */
+  add(value: number, weight: number): void {
+    if (value > minIndexableValue) this.positive.add(Math.ceil(Math.log(value) / logGamma), weight);
+    else if (value < -minIndexableValue) this.negative.add(Math.ceil(Math.log(-value) / logGamma), weight);
+    else this.zeros += weight;
   }
 
   get count(): number {

@@ -8,6 +8,13 @@
 // it reads the cell), in an open-addressing table of typed arrays: a JavaScript Map keyed by a
 // string per cell was the largest cost of the profile. Two distinct values are taken for one only
 // if both hashes collide, about once in 2^64 pairs.
+//
+// Most cells repeat a value already in the table, and for those this is the whole cost: two
+// counters go up. What was read of the value (kind, number or time, length) is kept with it, and
+// the statistics that depend on the value only (kinds, moments, quantile sketch, histogram) get
+// it once per distinct value with its weight, when the entry is flushed: at a purge or at the end.
+// HyperLogLog sees a value when it enters the table (adding one twice changes nothing), and the
+// bytes of a value are kept, not decoded, until it is reported.
 
 import { HyperLogLog } from './hyperloglog.js';
 import { kindDecimal, kindInteger, kindNull, type CellKind } from './values.js';
@@ -17,6 +24,7 @@ export const maxDisplayChars = 100;
 /** UTF-8 takes at most 4 bytes per character: enough bytes for `maxDisplayChars`. */
 const maxDisplayBytes = maxDisplayChars * 4;
 const initialSlots = 16;
+const initialArenaBytes = 4096;
 /** Counts sampled to find the median a purge takes off (as DataSketches does): enough to remove about half. */
 const medianSampleSize = 256;
 /** Slots are kept at most half full, so a lookup probes about two of them. */
@@ -25,34 +33,44 @@ const utf8 = new TextDecoder();
 
 export type TopValue = { value: string; count: number };
 
+/** Receives each distinct value's occurrences since it was last flushed. */
+export interface WeightedValueSink {
+  addWeighted(kind: CellKind, value: number, weight: number): void;
+}
+
 /**
- * One slot per stretch of `stride` doubles: hash, check, count, meta (characters << 4 | kind),
- * value. Interleaved, a probe reads one cache line where separate arrays cost one miss each,
- * which showed as the largest line of the profile.
+ * One slot per stretch of `stride` doubles. Interleaved, a probe reads one cache line where
+ * separate arrays cost one miss each, which showed as the largest line of the profile.
  */
-const stride = 5;
+const stride = 6;
 const hashField = 0;
 const checkField = 1;
+/** 0 marks an empty slot: a live entry counts at least 1. */
 const countField = 2;
+/** characters << 5 | cut << 4 | kind. */
 const metaField = 3;
+/** The number (integers, decimals) or epoch milliseconds (dates) the value reads as, else NaN. */
 const valueField = 4;
-const kindBits = 4;
-const kindMask = (1 << kindBits) - 1;
+/** Occurrences not yet flushed to the WeightedValueSink. */
+const pendingField = 5;
+const kindMask = 0xf;
+const cutBit = 0x10;
+const characterShift = 5;
+/** Lengths kept beside the kind: cut cells are never longer than maxCellBytes, others fit easily. */
+const maxKeptCharacters = 2 ** 26 - 1;
 
 /** A purge's survivors, kept here between taking them out and putting them back. */
 let scratch = new Float64Array(0);
+let scratchText = new Int32Array(0);
 const medianSample = new Float64Array(medianSampleSize);
 
-/**
- * Besides its count, each entry keeps what was read of the value (kind, number or time,
- * length), so a value seen before is not read again: in most columns most cells repeat one.
- */
 export class ValueCounts {
   private slots = 0;
-  /** `stride` doubles per slot; a count of 0 marks an empty slot (a live entry counts at least 1). */
   private table = new Float64Array(0);
-  /** Display text; after the first purge, set only once a value is seen a second time. */
-  private texts: (string | undefined)[] = [];
+  /** Per slot: where its display bytes start in `arena`, and how many there are. */
+  private textAt = new Int32Array(0);
+  private arena = new Uint8Array(initialArenaBytes);
+  private arenaUsed = 0;
   private size = 0;
   /** Entries of missing-value markers, which are not values: counted while the table is exact. */
   private nullEntries = 0;
@@ -60,11 +78,14 @@ export class ValueCounts {
   private maxError = 0;
   private distinctSketch: HyperLogLog | null = null;
 
-  constructor(private readonly capacity: number) {
+  constructor(
+    private readonly capacity: number,
+    private readonly sink: WeightedValueSink,
+  ) {
     this.allocate(initialSlots);
   }
 
-  /** The slot of the value with these hashes, its count raised by one; -1 when the table does not hold it. */
+  /** The slot of the value with these hashes, counted once more; -1 when the table does not hold it. */
   find(hash: number, check: number): number {
     const table = this.table;
     const mask = this.slots - 1;
@@ -74,7 +95,7 @@ export class ValueCounts {
       if (count === 0) return -1;
       if (table[at + hashField] === hash && table[at + checkField] === check) {
         table[at + countField] = count + 1;
-        if (this.distinctSketch !== null && ((table[at + metaField] as number) & kindMask) !== kindNull) this.distinctSketch.add(hash >>> 0);
+        table[at + pendingField] = (table[at + pendingField] as number) + 1;
         return slot;
       }
     }
@@ -82,19 +103,6 @@ export class ValueCounts {
 
   kindAt(slot: number): CellKind {
     return ((this.table[slot * stride + metaField] as number) & kindMask) as CellKind;
-  }
-
-  valueAt(slot: number): number {
-    return this.table[slot * stride + valueField] as number;
-  }
-
-  charactersAt(slot: number): number {
-    return (this.table[slot * stride + metaField] as number) >>> kindBits;
-  }
-
-  /** Gives the entry at `slot` its display text if it has none yet (entries made after a purge). */
-  keepText(slot: number, bytes: Uint8Array, start: number, end: number, cut: boolean): void {
-    if (this.texts[slot] === undefined) this.texts[slot] = displayText(bytes, start, end, cut);
   }
 
   /** A value `find` did not hold, once, with what was read of it. */
@@ -106,9 +114,21 @@ export class ValueCounts {
     } else {
       this.distinctSketch?.add(hash >>> 0);
     }
-    // Lengths past 2^27 characters do not fit beside the kind; cut cells are never that long.
-    const meta = Math.min(characters, 2 ** 27 - 1) * (1 << kindBits) + kind;
-    this.place(hash, check, 1, meta, value, this.maxError === 0 ? displayText(bytes, start, end, cut) : undefined);
+    const meta = (Math.min(characters, maxKeptCharacters) << characterShift) | (cut ? cutBit : 0) | kind;
+    const textStart = this.keepBytes(bytes, start, Math.min(end, start + maxDisplayBytes));
+    this.place(hash, check, 1, meta, value, 1, textStart, this.arenaUsed - textStart);
+  }
+
+  /** Hands every entry's unflushed occurrences to the sink. */
+  flush(): void {
+    const table = this.table;
+    for (let slot = 0; slot < this.slots; slot += 1) {
+      const at = slot * stride;
+      const pending = table[at + pendingField] as number;
+      if (table[at + countField] === 0 || pending === 0) continue;
+      this.sink.addWeighted(((table[at + metaField] as number) & kindMask) as CellKind, table[at + valueField] as number, pending);
+      table[at + pendingField] = 0;
+    }
   }
 
   /** Distinct values: exact until the first purge, then the HyperLogLog estimate. */
@@ -127,12 +147,15 @@ export class ValueCounts {
    * only values whose count exceeds the error bound: those are certainly frequent.
    */
   top(limit: number): TopValue[] {
-    const entries: TopValue[] = [];
+    const candidates: { slot: number; count: number }[] = [];
     for (let slot = 0; slot < this.slots; slot += 1) {
       const count = this.table[slot * stride + countField] as number;
-      const value = this.texts[slot];
-      if (count > this.maxError && value !== undefined && this.kindAt(slot) !== kindNull) entries.push({ value, count });
+      if (count > this.maxError && this.kindAt(slot) !== kindNull) candidates.push({ slot, count });
     }
+    // Texts are decoded for the likely winners only: ties at the cut need their text to order.
+    candidates.sort((left, right) => right.count - left.count);
+    const lowest = candidates[Math.min(limit, candidates.length) - 1]?.count ?? 0;
+    const entries = candidates.filter((entry) => entry.count >= lowest).map(({ slot, count }) => ({ value: this.textOf(slot), count }));
     entries.sort((left, right) => right.count - left.count || (left.value < right.value ? -1 : left.value > right.value ? 1 : 0));
     return entries.slice(0, limit);
   }
@@ -142,21 +165,46 @@ export class ValueCounts {
     if (this.maxError > 0) return null;
     const pairs: [number, number][] = [];
     for (let slot = 0; slot < this.slots; slot += 1) {
-      const count = this.table[slot * stride + countField] as number;
+      const at = slot * stride;
+      const count = this.table[at + countField] as number;
       const kind = this.kindAt(slot);
-      if (count !== 0 && (kind === kindInteger || kind === kindDecimal)) pairs.push([this.valueAt(slot), count]);
+      if (count !== 0 && (kind === kindInteger || kind === kindDecimal)) pairs.push([this.table[at + valueField] as number, count]);
     }
     pairs.sort((left, right) => left[0] - right[0]);
     return { values: pairs.map((pair) => pair[0]), counts: pairs.map((pair) => pair[1]) };
   }
 
+  private textOf(slot: number): string {
+    const start = this.textAt[slot * 2] as number;
+    const length = this.textAt[slot * 2 + 1] as number;
+    const text = utf8.decode(this.arena.subarray(start, start + length));
+    const cut = ((this.table[slot * stride + metaField] as number) & cutBit) !== 0;
+    if (!cut && length < maxDisplayBytes && text.length <= maxDisplayChars) return text;
+    return `${cutText(text, maxDisplayChars)}…`;
+  }
+
+  /** Appends the bytes to the arena (grown by doubling); returns where they start. */
+  private keepBytes(bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    if (this.arenaUsed + length > this.arena.length) {
+      const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + length));
+      grown.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = grown;
+    }
+    const at = this.arenaUsed;
+    for (let index = 0; index < length; index += 1) this.arena[at + index] = bytes[start + index] as number;
+    this.arenaUsed += length;
+    return at;
+  }
+
   /**
    * Makes room: takes the median count off every counter and drops those left at zero or
    * below, so about half the entries go and the counts stay lower bounds within `maxError`.
-   * The first purge also starts the distinct-count sketch with every value seen so far, which
-   * the table still holds at that point.
+   * Pending occurrences are flushed first. The first purge also starts the distinct-count
+   * sketch with every value seen so far, which the table still holds at that point.
    */
   private purge(): void {
+    this.flush();
     if (this.distinctSketch === null) {
       this.distinctSketch = new HyperLogLog();
       for (let slot = 0; slot < this.slots; slot += 1) {
@@ -185,16 +233,19 @@ export class ValueCounts {
   private allocate(slots: number): void {
     this.slots = slots;
     this.table = new Float64Array(slots * stride);
-    this.texts = new Array<string | undefined>(slots).fill(undefined);
+    this.textAt = new Int32Array(slots * 2);
   }
 
   /**
    * Puts every entry into `slots` slots, `decrease` taken off each count (those left at zero or
-   * below go). A purge keeps the arrays, so a column of unique values allocates nothing per purge.
+   * below go), and compacts the arena. A purge keeps the table, so a column of unique values
+   * allocates nothing per purge.
    */
   private rebuild(slots: number, decrease: number): void {
-    if (scratch.length < this.size * stride) scratch = new Float64Array(this.size * stride);
-    const texts: (string | undefined)[] = [];
+    if (scratch.length < this.size * stride) {
+      scratch = new Float64Array(this.size * stride);
+      scratchText = new Int32Array(this.size * 2);
+    }
     let kept = 0;
     for (let slot = 0; slot < this.slots; slot += 1) {
       const at = slot * stride;
@@ -202,30 +253,34 @@ export class ValueCounts {
       if (count === 0 || count <= decrease) continue;
       for (let field = 0; field < stride; field += 1) scratch[kept * stride + field] = this.table[at + field] as number;
       scratch[kept * stride + countField] = count - decrease;
-      texts.push(this.texts[slot]);
+      scratchText[kept * 2] = this.textAt[slot * 2] as number;
+      scratchText[kept * 2 + 1] = this.textAt[slot * 2 + 1] as number;
       kept += 1;
     }
-    if (slots === this.slots) {
-      this.table.fill(0);
-      this.texts.fill(undefined);
-    } else {
-      this.allocate(slots);
-    }
+    const oldArena = this.arena;
+    this.arena = new Uint8Array(Math.max(initialArenaBytes, this.arena.length));
+    this.arenaUsed = 0;
+    if (slots === this.slots) this.table.fill(0);
+    else this.allocate(slots);
     this.size = 0;
     for (let index = 0; index < kept; index += 1) {
       const at = index * stride;
+      const textStart = scratchText[index * 2] as number;
+      const start = this.keepBytes(oldArena, textStart, textStart + (scratchText[index * 2 + 1] as number));
       this.place(
         scratch[at + hashField] as number,
         scratch[at + checkField] as number,
         scratch[at + countField] as number,
         scratch[at + metaField] as number,
         scratch[at + valueField] as number,
-        texts[index],
+        scratch[at + pendingField] as number,
+        start,
+        this.arenaUsed - start,
       );
     }
   }
 
-  private place(hash: number, check: number, count: number, meta: number, value: number, text: string | undefined): void {
+  private place(hash: number, check: number, count: number, meta: number, value: number, pending: number, textStart: number, textLength: number): void {
     const mask = this.slots - 1;
     let slot = hash & mask;
     while (this.table[slot * stride + countField] !== 0) slot = (slot + 1) & mask;
@@ -235,16 +290,11 @@ export class ValueCounts {
     this.table[at + countField] = count;
     this.table[at + metaField] = meta;
     this.table[at + valueField] = value;
-    this.texts[slot] = text;
+    this.table[at + pendingField] = pending;
+    this.textAt[slot * 2] = textStart;
+    this.textAt[slot * 2 + 1] = textLength;
     this.size += 1;
   }
-}
-
-/** The value's text for the result, cut to `maxDisplayChars` characters. */
-function displayText(bytes: Uint8Array, start: number, end: number, cut: boolean): string {
-  const text = utf8.decode(bytes.subarray(start, Math.min(end, start + maxDisplayBytes)));
-  if (!cut && end - start <= maxDisplayBytes && text.length <= maxDisplayChars) return text;
-  return `${cutText(text, maxDisplayChars)}…`;
 }
 
 /** The first `chars` UTF-16 units of `text`, one fewer rather than half a surrogate pair. */
