@@ -102,7 +102,8 @@ describe('refusals', () => {
     const card = jobCard(page, 'disguised.csv');
     await waitForJobStatus(card, 'rejected', 30_000);
     const outcome = await card.getByTestId('job-outcome').textContent();
-    expect(outcome).toContain('The file was rejected and deleted');
+    expect(outcome).toContain('Rejected');
+    expect(outcome).toContain('The stored file was deleted; check the file, then add it again.');
     expect(outcome).toContain('application/zip, which is not an accepted type');
     await screenshot(page, '11-rejected');
     expect(unexpectedProblems(session.problems)).toEqual([]);

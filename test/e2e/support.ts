@@ -1,11 +1,15 @@
 // What every browser test needs: the local platform with the S3 server's requests recorded,
 // Debian's Chromium (never a downloaded one), a page that records console errors, and screenshots
 // in test-results/ (git-ignored).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { buildFunction } from '../../src/local/build.js';
 import type { Platform } from '../../src/local/platform.js';
+import { loadProject, type FunctionSpec } from '../../src/local/project.js';
 import type { LocalSpacesRequest } from '../../src/local/spaces.js';
 import { rootDir, startTestPlatform } from '../helpers/platform.js';
 
@@ -165,4 +169,61 @@ export function partPuts(requests: LocalSpacesRequest[]): Array<{ partNumber: nu
     const partNumber = new URL(request.url, 'http://store').searchParams.get('partNumber');
     return partNumber === null ? [] : [{ partNumber: Number(partNumber), status: request.status }];
   });
+}
+
+/** Opens a job's row on its details (one row is open at a time), unless it is open already. */
+export async function openCard(card: Locator): Promise<void> {
+  const toggle = card.locator('button.job-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await card.locator('.job-body').waitFor();
+}
+
+/** The live region's text: what a screen reader has been told. */
+export function announcements(page: Page): Promise<string> {
+  return page.locator('#announcer[aria-live="polite"]').innerText();
+}
+
+export function sha256OfFile(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Screenshots that document the page go to docs/ (committed, used in the README). */
+export async function docsScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+  const file = path.join(rootDir, 'docs', `${name}.png`);
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? false });
+  return file;
+}
+
+/**
+ * Redeploys process/file from a test entry (a fixture exporting `main`), bundled as the build
+ * bundles a function: a deploy that ships a bug, as the processing tests do it
+ * (test/processing/support.ts). `platform.redeploy()` brings the project's own bundle back.
+ */
+export async function deployFileVariant(platform: Platform, entry: string): Promise<() => void> {
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'sluice-e2e-variant-'));
+  const project = loadProject(rootDir, { variables: platform.env });
+  const file = project.functions.find((fn) => fn.qualifiedName === 'process/file');
+  if (file === undefined) throw new Error('project.yml has no process/file');
+  writeFileSync(path.join(directory, 'index.ts'), `export { main } from ${JSON.stringify(path.resolve(rootDir, entry))};\n`);
+  const spec: FunctionSpec = { ...file, directory, includes: ['index.js'] };
+  await buildFunction(spec);
+  await platform.runtime.deploy({ ...project, functions: project.functions.map((fn) => (fn.qualifiedName === 'process/file' ? spec : fn)) });
+  return () => rmSync(directory, { recursive: true, force: true });
+}
+
+/** Sweeps (each one a real process/sweep activation) until the card shows `status`; retries are due at once here. */
+export async function sweepUntilCard(platform: Platform, card: Locator, status: string, timeoutMs = 30_000): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        await platform.runtime.invoke('process/sweep', {}, { blocking: true });
+        return card.getAttribute('data-status');
+      },
+      { timeout: timeoutMs, interval: 300 },
+    )
+    .toBe(status);
 }

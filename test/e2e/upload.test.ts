@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rootDir } from '../helpers/platform.js';
 import {
   addFiles,
+  docsScreenshot,
   jobCard,
   launchChromium,
   mebibyte,
+  openCard,
   openPage,
   partPuts,
   screenshot,
@@ -51,6 +53,7 @@ describe('the upload page', () => {
     const csvCard = jobCard(page, 'cities.csv');
     const largeCard = jobCard(page, 'notes.txt');
     // A keyboard user inside a card keeps the focus while polling re-renders it.
+    await openCard(largeCard);
     const largeRaw = largeCard.locator('details.raw summary');
     await largeRaw.focus();
     const statusWhenFocused = await largeCard.getAttribute('data-status');
@@ -71,7 +74,9 @@ describe('the upload page', () => {
     expect(await csvCard.locator('section[data-analyzer=file]').textContent()).toMatch(/SHA-256[0-9a-f]{64}/);
     expect(await largeCard.locator('section[data-analyzer=text] .headline').textContent()).toContain('lines');
 
-    // History and raw JSON open from the keyboard too.
+    // History and raw JSON open from the keyboard too (the CSV's row first: one row is open at a time).
+    await openCard(csvCard);
+    expect(await largeCard.locator('button.job-toggle').getAttribute('aria-expanded')).toBe('false');
     const history = csvCard.locator('details.history');
     await history.locator('summary').focus();
     await page.keyboard.press('Enter');
@@ -101,13 +106,21 @@ describe('the upload page', () => {
     // upload one here so the phone screenshot shows a result.
     await addFiles(page, [writeFile(system.files, 'cities.csv', csv)]);
     await startUpload(page);
-    await waitForJobStatus(jobCard(page, 'cities.csv'), 'succeeded', 30_000);
+    const card = jobCard(page, 'cities.csv');
+    await waitForJobStatus(card, 'succeeded', 30_000);
+    // The row this page watched finish is open on its result.
+    await card.locator('.job-body').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBe(0);
+    // A table wider than the phone scrolls in its own box and says so; one that fits says nothing.
+    const history = card.locator('details.history');
+    await history.locator('summary').click();
+    const historyTable = history.locator('.table-wrap');
+    await expect.poll(() => historyTable.getAttribute('class')).toContain('overflowing');
+    expect(await historyTable.locator('.scroll-hint').isVisible()).toBe(true);
+    expect(await historyTable.locator('.scroll-hint').textContent()).toContain('Scroll sideways');
     await screenshot(page, '04-phone');
-    // The picture for the README: a finished upload and its CSV profile, as a person sees them.
-    await page.setViewportSize({ width: 1100, height: 1480 });
-    await screenshot(page, 'readme', { fullPage: false });
+    await docsScreenshot(page, 'page-phone', { fullPage: true });
     expect(unexpectedProblems(session.problems)).toEqual([]);
     await session.close();
   });

@@ -48,3 +48,29 @@ export function formatWait(seconds: number): string {
   if (seconds < 3600) return plural(Math.round(seconds / 60), 'minute');
   return plural(Math.round(seconds / 3600), 'hour');
 }
+
+/** "3.1 MB/s": a transfer rate in the units of formatBytes. */
+export function formatSpeed(bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
+}
+
+/** Media types in words; an unknown type is shown as it is (the person chose the file, it means something to them). */
+const typeNames: Record<string, string> = {
+  'text/csv': 'CSV',
+  'text/tab-separated-values': 'TSV (tab-separated values)',
+  'text/plain': 'Text',
+  'application/json': 'JSON',
+  'application/x-ndjson': 'NDJSON (JSON lines)',
+  'application/ndjson': 'NDJSON (JSON lines)',
+  'application/octet-stream': 'Binary file',
+  'application/pdf': 'PDF',
+  'application/zip': 'ZIP archive',
+};
+
+export function describeType(contentType: string): string {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  const known = typeNames[type];
+  if (known !== undefined) return known;
+  if (type.startsWith('image/')) return `${type.slice('image/'.length).toUpperCase()} image`;
+  return type || 'Unknown type';
+}

@@ -62,6 +62,11 @@ export class JobStore {
     return this.jobs.find((job) => job.fileId === fileId && job.phase === 'uploading');
   }
 
+  /** The newest job of this Uppy file in any phase (a submitted job keeps its file id). */
+  latestFor(fileId: string): StoredJob | undefined {
+    return this.jobs.find((job) => job.fileId === fileId);
+  }
+
   add(job: NewJob): StoredJob {
     const stored: StoredJob = { ...job, createdAt: new Date().toISOString(), phase: 'uploading' };
     this.jobs = [stored, ...this.jobs.filter((other) => other.jobId !== job.jobId)];

@@ -4,6 +4,7 @@ import '@uppy/core/css/style.min.css';
 import '@uppy/dashboard/css/style.min.css';
 import './styles.css';
 import { createClient, type LimitsResponse, type SluiceClient } from '../../src/client/index.js';
+import { Announcer } from './announcer.js';
 import { ApiKeyField } from './api-key.js';
 import { loadConfig } from './config.js';
 import { byId } from './dom.js';
@@ -34,10 +35,10 @@ async function start(): Promise<void> {
   const notices = new UploadNotices();
   const serverStatus = new ServerStatus();
   const store = new JobStore();
-  const panel = new JobsPanel(byId('jobs', HTMLOListElement), byId('jobs-empty', HTMLElement), store, getClient, serverStatus);
+  const panel = new JobsPanel(byId('jobs', HTMLOListElement), byId('jobs-empty', HTMLElement), store, getClient, serverStatus, new Announcer(), byId('jobs-toolbar', HTMLElement));
   panel.restore();
 
-  const uppy = startUploader({
+  const { uppy, controls } = startUploader({
     target: byId('uploader', HTMLElement),
     client: getClient,
     store,
@@ -51,8 +52,10 @@ async function start(): Promise<void> {
       authRequired: () => apiKey.reveal('This server needs an API key to accept uploads. Enter yours and save.'),
       refused: (filename, reason) => notices.show(filename, reason),
       settled: (filename) => notices.clear(filename),
+      progress: (job, upload) => panel.progress(job, upload),
     },
   });
+  panel.connect(controls);
 }
 
 start().catch((error: unknown) => {

@@ -3,7 +3,7 @@
 // says what it means for the person and the hint what they can do about it.
 import { clientErrorCodes, isSluiceApiError } from '../../src/client/index.js';
 import type { JobView } from '../../src/client/index.js';
-import { formatTime, formatWait, plural } from './format.js';
+import { formatWait, plural } from './format.js';
 
 export interface Explanation {
   title: string;
@@ -21,6 +21,7 @@ const titles: Record<string, string> = {
   UPLOAD_NOT_FOUND: 'The file did not arrive in storage',
   UPLOAD_INCOMPLETE: 'Some parts of the file are missing in storage',
   INVALID_STATE: 'This upload has already moved on',
+  JOB_NOT_RETRYABLE: 'This job cannot be retried',
   SIZE_MISMATCH: 'The stored file has a different size than announced',
   CONTENT_TYPE_MISMATCH: 'The stored file is not of the announced type',
   INTERNAL: 'The server had a problem',
@@ -82,33 +83,65 @@ export const statusTones: Record<JobView['status'], Tone> = {
   expired: 'warning',
 };
 
-/** One sentence on where the job stands, with the reason in plain words when it did not succeed. */
+/**
+ * What a job's last error means for the person, by its code: the server's message says what
+ * happened in its own words; this says what to do about it. Codes themselves stay out of the page
+ * text (the history and the raw JSON keep them).
+ */
+const jobErrorHints: Record<string, string> = {
+  ANALYZER_CRASHED: 'A processing step broke on this file, which is a bug on the server side, not a problem with the file.',
+  LEASE_EXPIRED: 'The processing function stopped responding (it may have run out of time or memory).',
+  OBJECT_CHANGED: 'The stored file was replaced after it was checked. Upload it again.',
+  UPLOAD_EXPIRED: 'Add the file again to upload it.',
+};
+
+function withPeriod(text: string): string {
+  const trimmed = text.trim();
+  return trimmed === '' || /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+function reasonOf(job: JobView): string {
+  if (job.error === null) return '';
+  const hint = jobErrorHints[job.error.code];
+  return [withPeriod(job.error.message), hint].filter(Boolean).join(' ');
+}
+
+/** The last event, if it is the holder's retry: the card then says the retry was taken. */
+function justRetried(job: JobView): boolean {
+  return job.events.at(-1)?.event === 'retried' || (job.events.at(-2)?.event === 'retried' && job.events.at(-1)?.event === 'dispatched');
+}
+
+/** One sentence on where the job stands, and when it did not succeed, why and what can be done. */
 export function explainJob(job: JobView): Explanation {
-  const reason = job.error ? `${job.error.message.trim()} (${job.error.code})` : '';
+  const reason = reasonOf(job);
   switch (job.status) {
     case 'awaiting_upload':
       return { title: 'Waiting for the file', detail: 'The bytes go straight to storage; processing starts once they are all there.' };
     case 'queued':
+      if (justRetried(job)) return { title: 'Retry requested', detail: 'Processing starts again in a moment, with a fresh set of attempts.' };
       return job.attempts > 0
         ? {
-            title: 'Waiting to be retried',
-            detail: `Attempt ${job.attempts} of ${job.maxAttempts} did not finish${reason ? `: ${reason}` : ''}. Next try at ${formatTime(job.runAfter)}.`,
+            title: 'Trying again',
+            detail: `Attempt ${job.attempts} of ${job.maxAttempts} did not finish${reason ? `: ${reason}` : '.'} It is tried again automatically.`,
           }
         : { title: 'Waiting to be processed', detail: 'A processing function picks it up in a moment.' };
     case 'processing':
-      return { title: 'Being processed', detail: `Attempt ${job.attempts} of ${job.maxAttempts}.` };
+      return { title: 'Being processed', detail: job.attempts > 1 ? `Attempt ${job.attempts} of ${job.maxAttempts}.` : '' };
     case 'succeeded':
-      return { title: 'Processed', detail: job.attempts > 1 ? `Succeeded on attempt ${job.attempts}.` : '' };
+      return { title: 'Processed', detail: job.attempts > 1 ? `It took ${plural(job.attempts, 'attempt')}.` : '' };
     case 'failed':
       return {
         title: `Processing failed after ${plural(job.attempts, 'attempt')}`,
-        detail: reason || 'No reason was recorded.',
+        detail: `${reason || 'No reason was recorded.'} The stored file is kept: use Retry to process it again.`,
       };
     case 'rejected':
-      return { title: 'The file was rejected and deleted', detail: reason || 'It was not what it claimed to be.' };
+      return {
+        title: 'Rejected',
+        detail: `${reason || 'The file was not what it claimed to be.'} The stored file was deleted; check the file, then add it again.`,
+      };
     case 'cancelled':
-      return { title: 'The upload was cancelled', detail: 'Nothing was kept.' };
+      return { title: 'Upload cancelled', detail: 'Nothing was kept. Add the file again to upload it.' };
     case 'expired':
-      return { title: 'The upload never finished', detail: 'The server gave up waiting for the file and cleaned up.' };
+      return { title: 'The upload never finished', detail: 'The server stopped waiting for the file and cleaned up. Add the file again to upload it.' };
   }
 }

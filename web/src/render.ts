@@ -1,10 +1,12 @@
-// Turns job views and result sections into elements. Layout only: what to say is decided in
-// result-view.ts and messages.ts.
+// Turns job views and result sections into elements: a compact row per job (name, status, time,
+// one line of what it means) that opens onto the details and the actions. Layout only: what to
+// say is decided in result-view.ts and messages.ts.
 import type { JobEvent, JobView } from '../../src/client/index.js';
 import { h } from './dom.js';
-import { formatBytes, formatTime, plural } from './format.js';
+import { describeType, formatBytes, formatSpeed, formatTime, plural } from './format.js';
 import { explainJob, statusLabels, statusTones, type Explanation, type Tone } from './messages.js';
 import { describeResult, humanize, type Block, type ResultSection } from './result-view.js';
+import { uploadPercent, type UploadView } from './upload-state.js';
 
 /** What the page knows about a job before (or besides) the server's view of it. */
 export interface JobCardModel {
@@ -15,51 +17,260 @@ export interface JobCardModel {
   createdAt: string;
   /** The latest view from `status`, once one arrived. */
   job?: JobView;
-  /** Something the page itself has to say (a failed `complete`, polling trouble). */
+  /** The upload as this page sees it, while the server waits for the bytes. */
+  upload?: UploadView;
+  /** An object URL of the file's bytes while the page has them (an image's preview before any download). */
+  localUrl?: string;
+  /** Something the page itself has to say (a failed `complete`, polling trouble, a refused retry). */
   notice?: Explanation & { tone: Tone };
+  /** The action the person started and the page waits for. */
+  busy?: 'retry' | 'remove';
+  /** The SHA-256 was just copied (the button says so for a moment). */
+  copied?: boolean;
+}
+
+/** What the card's buttons do; the panel decides. */
+export interface CardActions {
+  toggle(): void;
+  retry(): void;
+  remove(): void;
+  copyHash(hash: string): void;
+  /** Before the browser follows the link: the panel may swap an expired URL for a fresh one. */
+  download(event: MouseEvent, link: HTMLAnchorElement): void;
 }
 
 /** Identifiers shown in full would dominate a phone screen; the full value stays in the title. */
 const shortIdChars = 8;
 
-export function renderJobCard(model: JobCardModel): HTMLElement {
+/** How a card reads at a glance: the status word, its tone and one line of what it means. */
+export interface CardStatus {
+  label: string;
+  tone: Tone;
+  summary: string;
+  /** Upload progress in percent, while the bytes go. */
+  percent?: number;
+  outcome: Explanation;
+}
+
+/** Server status and upload progress in one: while the server waits for the bytes, the upload speaks. */
+export function cardStatus(model: JobCardModel): CardStatus {
+  const { job, upload } = model;
+  const status = job?.status ?? 'awaiting_upload';
+  if (status === 'awaiting_upload') return uploadStatus(model, upload);
+  const outcome = explainJob(job as JobView);
+  const tone = statusTones[status];
+  if (status === 'succeeded') return { label: statusLabels[status], tone, summary: resultSummary(job?.result) || outcome.title, outcome };
+  return { label: statusLabels[status], tone, summary: status === 'failed' || status === 'rejected' ? firstSentence(outcome.detail) : outcome.title, outcome };
+}
+
+function uploadStatus(model: JobCardModel, upload: UploadView | undefined): CardStatus {
+  const size = formatBytes(upload?.bytesTotal ?? model.size);
+  if (upload === undefined) {
+    const outcome = model.job ? explainJob(model.job) : { title: 'Starting', detail: '' };
+    return { label: 'Uploading', tone: 'progress', summary: outcome.title, outcome };
+  }
+  const percent = uploadPercent(upload);
+  const done = `${percent}% of ${size}`;
+  switch (upload.activity) {
+    case 'starting':
+      return { label: 'Uploading', tone: 'progress', summary: 'Starting the upload…', percent, outcome: { title: 'Starting the upload', detail: 'The bytes go straight to storage; processing starts once they are all there.' } };
+    case 'uploading':
+    case 'retrying': {
+      const speed = upload.bytesPerSecond === undefined ? '' : ` · ${formatSpeed(upload.bytesPerSecond)}`;
+      const retrying = upload.activity === 'retrying' ? ' · retrying a part' : '';
+      return {
+        label: 'Uploading',
+        tone: 'progress',
+        summary: `${done}${speed}${retrying}`,
+        percent,
+        outcome: { title: `Uploading: ${done}${speed}`, detail: 'Processing starts once every byte is stored.' },
+      };
+    }
+    case 'paused':
+      return { label: 'Paused', tone: 'warning', summary: `Paused at ${done}`, percent, outcome: { title: `Paused at ${done}`, detail: 'Resume it in the upload box above; what is stored stays.' } };
+    case 'ready':
+      return {
+        label: 'Paused',
+        tone: 'warning',
+        summary: `Ready to resume at ${done}`,
+        percent,
+        outcome: { title: `Ready to resume at ${done}`, detail: 'The page was reloaded. Press Upload (or Resume) in the box above to send the rest.' },
+      };
+    case 'needs-file':
+      return {
+        label: 'Interrupted',
+        tone: 'warning',
+        summary: 'Add the same file again to resume',
+        percent,
+        outcome: { title: `Interrupted at ${done}`, detail: 'This page no longer has the file. Add the same file again above: only the missing parts are sent.' },
+      };
+    case 'failed':
+      return {
+        label: 'Upload failed',
+        tone: 'error',
+        summary: upload.message ?? 'The upload stopped',
+        percent,
+        outcome: { title: 'The upload stopped', detail: `${upload.message ? `${upload.message} ` : ''}Retry it from the upload box above; what is stored stays.` },
+      };
+  }
+}
+
+/** The headline of the most specific analysis ("CSV · 4 rows × 4 columns"), else the file's. */
+function resultSummary(result: unknown): string {
+  const sections = result === undefined || result === null ? [] : describeResult(result);
+  // The analysis that says what the file is: a CSV's profile rather than its text statistics.
+  const generic = new Set(['file', 'text']);
+  const primary = sections.find((section) => !generic.has(section.analyzer)) ?? sections.find((section) => section.analyzer !== 'file') ?? sections[0];
+  if (primary === undefined) return '';
+  return primary.analyzer === 'file' ? primary.headline : `${primary.title.replace(/ profile$/, '')} · ${primary.headline}`;
+}
+
+function firstSentence(text: string): string {
+  const end = text.search(/[.!?](\s|$)/);
+  return end === -1 ? text : text.slice(0, end + 1);
+}
+
+/** The hash the bytes were found to have (the file analysis), else the one declared at create. */
+export function sha256Of(job: JobView | undefined): string | undefined {
+  const file = job?.result !== null && typeof job?.result === 'object' ? (job.result as Record<string, unknown>).file : undefined;
+  const found = file !== null && typeof file === 'object' ? (file as Record<string, unknown>).sha256 : undefined;
+  const hash = typeof found === 'string' ? found : (job?.sha256 ?? undefined);
+  return hash !== undefined && /^[0-9a-f]{64}$/.test(hash) ? hash : undefined;
+}
+
+/** What Remove does to the stored file, said before the person presses it. */
+function removeNote(model: JobCardModel): { label: string; note: string } {
+  switch (model.job?.status ?? 'awaiting_upload') {
+    case 'awaiting_upload':
+      return { label: 'Cancel and remove', note: 'Cancels the upload; nothing is kept.' };
+    case 'queued':
+    case 'processing':
+      return { label: 'Remove', note: 'Removes it from this list only: processing goes on and the stored file stays.' };
+    case 'succeeded':
+    case 'failed':
+      return { label: 'Remove', note: 'Removes it from this list only; the stored file stays in storage.' };
+    case 'rejected':
+    case 'cancelled':
+    case 'expired':
+      return { label: 'Remove', note: 'Removes it from this list; nothing is stored.' };
+  }
+}
+
+export function renderJobCard(model: JobCardModel, open: boolean, actions: CardActions): HTMLElement {
   const { job } = model;
   const status = job?.status ?? 'awaiting_upload';
-  const explanation = job ? explainJob(job) : { title: 'Starting', detail: '' };
-  const headingId = `job-${model.jobId}-name`;
-  const sections = job?.result === undefined || job.result === null ? [] : describeResult(job.result);
-  return h(
-    'article',
-    { class: `job tone-${statusTones[status]}`, 'aria-labelledby': headingId, 'data-job-id': model.jobId, 'data-status': status },
-    h(
-      'header',
-      { class: 'job-header' },
-      h('h3', { id: headingId, class: 'job-name' }, model.filename),
-      h('span', { class: `badge tone-${statusTones[status]}`, 'data-testid': 'job-status' }, statusLabels[status]),
-    ),
+  const card = cardStatus(model);
+  const ids = { name: `job-${model.jobId}-name`, body: `job-${model.jobId}-body`, status: `job-${model.jobId}-status`, summary: `job-${model.jobId}-summary` };
+  const toggle = h(
+    'button',
+    { type: 'button', class: 'job-toggle', 'aria-expanded': String(open), 'aria-controls': ids.body, 'aria-describedby': `${ids.status} ${ids.summary}`, 'data-focus-key': 'toggle' },
+    h('span', { class: 'chevron', 'aria-hidden': 'true' }),
+    h('span', { class: 'job-filename' }, model.filename),
+  );
+  toggle.addEventListener('click', () => actions.toggle());
+  const body = h(
+    'div',
+    { class: 'job-body', id: ids.body },
     h(
       'p',
       { class: 'job-meta' },
-      `${formatBytes(job?.size ?? model.size)} · ${job?.contentType ?? model.contentType} · `,
+      `${formatBytes(job?.size ?? model.size)} · ${describeType(job?.contentType ?? model.contentType)} · `,
       h('span', { class: 'mono', title: `Job ${model.jobId}` }, `job ${model.jobId.slice(0, shortIdChars)}`),
       job && job.attempts > 0 ? ` · attempt ${job.attempts} of ${job.maxAttempts}` : '',
       job?.buildId ? ' · build ' : '',
       job?.buildId ? h('span', { class: 'mono', title: `Build ${job.buildId}` }, job.buildId.slice(0, shortIdChars)) : null,
-      ` · ${formatTime(job?.createdAt ?? model.createdAt)}`,
     ),
     h(
       'div',
-      { class: `job-outcome tone-${statusTones[status]}`, 'data-testid': 'job-outcome' },
-      h('strong', {}, explanation.title),
-      explanation.detail ? ` ${explanation.detail}` : '',
+      { class: `job-outcome tone-${card.tone}`, 'data-testid': 'job-outcome' },
+      h('strong', {}, card.outcome.title),
+      card.outcome.detail ? ` ${card.outcome.detail}` : '',
     ),
     model.notice
       ? h('p', { class: `notice tone-${model.notice.tone}`, role: 'alert' }, h('strong', {}, model.notice.title), ` ${model.notice.detail}`)
       : null,
-    sections.length > 0 ? h('div', { class: 'result', 'data-testid': 'job-result' }, ...sections.map(renderSection)) : null,
+    renderActions(model, actions),
+    renderPreview(model),
+    ...renderResult(job),
     job?.events && job.events.length > 0 ? renderHistory(job.events) : null,
     job ? h('details', { class: 'raw' }, h('summary', {}, 'Raw JSON'), h('pre', { class: 'mono' }, JSON.stringify(job, null, 2))) : null,
   );
+  body.hidden = !open;
+  const row = h(
+    'header',
+    { class: 'job-row' },
+    h('h3', { id: ids.name, class: 'job-name' }, toggle),
+    h('span', { id: ids.status, class: `badge tone-${card.tone}`, 'data-testid': 'job-status' }, card.label),
+    h('time', { class: 'job-time', datetime: model.createdAt }, formatTime(job?.createdAt ?? model.createdAt)),
+    h('p', { id: ids.summary, class: 'job-summary', 'data-testid': 'job-summary' }, card.summary),
+    card.percent !== undefined ? h('progress', { class: 'job-progress', max: 100, value: card.percent, 'aria-label': `Upload of ${model.filename}` }) : null,
+  );
+  // The whole row is a target for a pointer; the keyboard has the button (which handles its own clicks).
+  row.addEventListener('click', (event) => {
+    if (!(event.target instanceof Element && event.target.closest('button'))) actions.toggle();
+  });
+  return h(
+    'article',
+    {
+      class: `job tone-${card.tone}${open ? ' open' : ''}`,
+      'aria-labelledby': ids.name,
+      'data-job-id': model.jobId,
+      'data-status': status,
+      'data-activity': status === 'awaiting_upload' ? model.upload?.activity : undefined,
+    },
+    row,
+    body,
+  );
+}
+
+function renderActions(model: JobCardModel, actions: CardActions): HTMLElement {
+  const { job } = model;
+  const hash = sha256Of(job);
+  const download = job?.downloadUrl
+    ? h('a', { class: 'download', href: job.downloadUrl, download: model.filename, 'data-focus-key': 'download' }, `Download ${model.filename}`)
+    : null;
+  download?.addEventListener('click', (event) => actions.download(event, download));
+  const copy = hash
+    ? h('button', { type: 'button', class: 'secondary', 'data-focus-key': 'copy', 'aria-label': `Copy the SHA-256 of ${model.filename}` }, model.copied ? 'Copied' : 'Copy SHA-256')
+    : null;
+  copy?.addEventListener('click', () => actions.copyHash(hash ?? ''));
+  const retry =
+    job?.status === 'failed'
+      ? h('button', { type: 'button', 'data-focus-key': 'retry', disabled: model.busy === 'retry', 'aria-label': `Retry ${model.filename}` }, model.busy === 'retry' ? 'Retrying…' : 'Retry')
+      : null;
+  retry?.addEventListener('click', () => actions.retry());
+  const { label, note } = removeNote(model);
+  const noteId = `job-${model.jobId}-remove-note`;
+  const remove = h(
+    'button',
+    { type: 'button', class: 'secondary', 'data-focus-key': 'remove', disabled: model.busy === 'remove', 'aria-label': `${label}: ${model.filename}`, 'aria-describedby': noteId },
+    label,
+  );
+  remove.addEventListener('click', () => actions.remove());
+  return h(
+    'div',
+    { class: 'job-actions' },
+    download,
+    hash ? h('span', { class: 'hash' }, 'SHA-256 ', h('code', { class: 'mono', title: hash }, `${hash.slice(0, 12)}…`)) : null,
+    copy,
+    retry,
+    remove,
+    h('span', { id: noteId, class: 'hint remove-note' }, note),
+  );
+}
+
+/** Images only: from the page's own copy of the file while it has one, else the signed download URL. */
+function renderPreview(model: JobCardModel): HTMLElement | null {
+  const type = model.job?.contentType ?? model.contentType;
+  if (!type.toLowerCase().startsWith('image/')) return null;
+  const src = model.localUrl ?? model.job?.downloadUrl;
+  if (src === undefined) return null;
+  return h('figure', { class: 'preview' }, h('img', { src, alt: `Preview of ${model.filename}`, loading: 'lazy', decoding: 'async' }));
+}
+
+function renderResult(job: JobView | undefined): HTMLElement[] {
+  const sections = job?.result === undefined || job.result === null ? [] : describeResult(job.result);
+  return sections.length > 0 ? [h('div', { class: 'result', 'data-testid': 'job-result' }, ...sections.map(renderSection))] : [];
 }
 
 export function renderSection(section: ResultSection): HTMLElement {
@@ -96,19 +307,25 @@ function renderBlock(block: Block): HTMLElement {
 
 /**
  * Wide tables scroll sideways inside their own box on a phone; the box is focusable and labelled so
- * a keyboard user can scroll it too.
+ * a keyboard user can scroll it too, and a hint under it (shown by the panel only while the table
+ * is wider than its box) says there is more to the side.
  */
 function renderTable(caption: string, head: string[], rows: string[][], numeric: ReadonlySet<number>): HTMLElement {
   return h(
     'div',
-    { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': caption },
+    { class: 'table-wrap' },
     h(
-      'table',
-      {},
-      h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, ...head.map((name, index) => h('th', { scope: 'col', class: numeric.has(index) ? 'num' : undefined }, name)))),
-      h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((value, index) => h('td', { class: numeric.has(index) ? 'num' : undefined }, value))))),
+      'div',
+      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': caption },
+      h(
+        'table',
+        {},
+        h('caption', {}, caption),
+        h('thead', {}, h('tr', {}, ...head.map((name, index) => h('th', { scope: 'col', class: numeric.has(index) ? 'num' : undefined }, name)))),
+        h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((value, index) => h('td', { class: numeric.has(index) ? 'num' : undefined }, value))))),
+      ),
     ),
+    h('p', { class: 'scroll-hint' }, 'Scroll sideways for more columns →'),
   );
 }
 

@@ -48,12 +48,13 @@ const fileSchema = z.looseObject({
 const cellValue = z.union([z.number(), z.string()]).nullable();
 const csvSchema = z.looseObject({
   valid: z.boolean(),
-  error: z.looseObject({ message: z.string(), code: z.string(), line: z.number().nullable() }).nullable(),
+  // `error` and `header` are absent from newer summaries (problems and names are reported in other fields).
+  error: z.looseObject({ message: z.string(), code: z.string(), line: z.number().nullable() }).nullable().optional(),
   delimiter: z.string(),
   rows: z.number(),
   columns: z.number(),
   hasHeader: z.boolean(),
-  header: z.array(z.string()).nullable(),
+  header: z.array(z.string()).nullable().optional(),
   columnProfiles: z.array(z.looseObject({ name: z.string(), type: z.string(), empty: z.number(), min: cellValue, max: cellValue })),
   raggedRows: z.number(),
   firstRaggedRows: z.array(z.looseObject({ row: z.number(), fields: z.number() })),
@@ -240,7 +241,7 @@ function describeCsv(csv: z.infer<typeof csvSchema>): ResultSection {
     title: 'CSV profile',
     headline: `${plural(csv.rows, 'row')} × ${plural(csv.columns, 'column')}${csv.valid ? '' : ' (malformed)'}`,
     blocks: compact([
-      csv.valid || csv.error === null
+      csv.valid || csv.error === null || csv.error === undefined
         ? null
         : {
             kind: 'note',

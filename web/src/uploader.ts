@@ -10,6 +10,7 @@
 //   completeMultipartUpload      → presign/complete (the server completes, verifies, queues)
 //   upload-success of a single   → presign/complete
 //   abortMultipartUpload, removing a file, cancel → presign/abort (job cancelled)
+//   upload-progress, pause, error → the job's card (progress, speed, paused, failed)
 //
 // Uppy's multipart `key` carries our job id: it is what Golden Retriever persists with the upload
 // id, so a restored file leads back to its job (and its token, kept in the job store).
@@ -32,8 +33,10 @@ import { sleep } from '../../src/client/retry.js';
 import { formatBytes } from './format.js';
 import type { JobStore, StoredJob } from './job-store.js';
 import { explainError, type Explanation } from './messages.js';
+import type { UploadControls } from './jobs-panel.js';
 import { PartSigner } from './part-signer.js';
 import type { RetryReporter } from './server-status.js';
+import { SpeedMeter, type UploadActivity, type UploadView } from './upload-state.js';
 
 type SluiceUppy = Uppy<Meta, AwsBody>;
 /** What the hooks need of a file; Uppy hands them files typed with its default body type. */
@@ -53,6 +56,8 @@ export interface UploaderEvents {
   refused(filename: string, reason: Explanation): void;
   /** A refused file was removed or has since been accepted. */
   settled(filename: string): void;
+  /** How the upload of a job's bytes is going: progress and speed, paused, failed, waiting after a reload. */
+  progress(job: StoredJob, upload: UploadView): void;
 }
 
 export interface UploaderOptions {
@@ -77,9 +82,10 @@ const singleUrlExpiryMarginMs = 60_000;
 const resumableCopyMaxFileBytes = 1024 * 1024 * 1024;
 const resumableCopyMaxTotalBytes = 2 * 1024 * 1024 * 1024;
 
-export function startUploader(options: UploaderOptions): SluiceUppy {
+export function startUploader(options: UploaderOptions): { uppy: SluiceUppy; controls: UploadControls } {
   const { store, events } = options;
   const signers = new Map<string, PartSigner>();
+  const meters = new Map<string, SpeedMeter>();
   const withRetries = <T>(call: () => Promise<T>): Promise<T> => retried(call, options.retries);
 
   const uppy: SluiceUppy = new Uppy<Meta, AwsBody>({
@@ -117,6 +123,7 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
     const created = await withRetries(() => options.client().create({ filename: file.name, size, contentType }));
     const job = store.add({ jobId: created.jobId, token: created.token, filename: file.name, size, contentType, fileId: file.id, plan: created.upload });
     events.created(job);
+    events.progress(job, { activity: 'starting', bytesUploaded: 0, bytesTotal: size });
     return job;
   }
 
@@ -157,8 +164,12 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
     }
   }
 
-  async function completeSingle(job: StoredJob): Promise<void> {
-    const submitted = store.update(job.jobId, { phase: 'submitted', fileId: null }) ?? job;
+  /**
+   * Every byte is stored: `complete` (after a single PUT, or for a restored file whose upload had
+   * finished). The job keeps its file id, so after a reload the file is known to be done.
+   */
+  async function submit(job: StoredJob): Promise<void> {
+    const submitted = store.update(job.jobId, { phase: 'submitted' }) ?? job;
     try {
       const { job: view } = await withRetries(() => options.client().complete({ jobId: job.jobId, token: job.token }));
       events.submitted(submitted, view);
@@ -236,7 +247,7 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
       const completed = parts.flatMap((part) => (part.PartNumber === undefined || part.ETag === undefined ? [] : [{ partNumber: part.PartNumber, etag: part.ETag }]));
       const { job: view } = await withRetries(() => options.client().complete({ jobId: job.jobId, token: job.token, parts: completed }));
       signers.delete(job.jobId);
-      events.submitted(store.update(job.jobId, { phase: 'submitted', fileId: null }) ?? job, view);
+      events.submitted(store.update(job.jobId, { phase: 'submitted' }) ?? job, view);
       return {};
     },
     abortMultipartUpload: async (_file, { key }) => {
@@ -247,7 +258,7 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
 
   uppy.on('upload-success', (file) => {
     const job = file === undefined ? undefined : store.forFile(file.id);
-    if (job?.plan.kind === 'single') void completeSingle(job);
+    if (job?.plan.kind === 'single') void submit(job);
   });
   uppy.on('restriction-failed', (file, error) => {
     if (file === undefined) return;
@@ -262,7 +273,73 @@ export function startUploader(options: UploaderOptions): SluiceUppy {
     if (job !== undefined) void abortJob(job);
   });
 
-  return uppy;
+  // The upload's half of each card: progress and speed, pauses, failures. Uppy's status bar shows
+  // the same numbers; the card must never say something else.
+  const report = (file: SluiceFile | undefined, activity: UploadActivity, message?: string): void => {
+    const job = file === undefined ? undefined : store.forFile(file.id);
+    const current = file === undefined ? undefined : uppy.getFile(file.id);
+    if (job === undefined || current === undefined) return;
+    const bytesTotal = current.progress.bytesTotal ?? job.size;
+    const bytesUploaded = current.progress.bytesUploaded || 0;
+    const meter = meters.get(job.jobId) ?? new SpeedMeter();
+    meters.set(job.jobId, meter);
+    if (activity !== 'uploading') meter.restart();
+    const bytesPerSecond = activity === 'uploading' ? meter.sample(bytesUploaded) : undefined;
+    events.progress(job, {
+      activity,
+      bytesUploaded,
+      bytesTotal,
+      ...(bytesPerSecond === undefined ? {} : { bytesPerSecond }),
+      ...(message === undefined ? {} : { message }),
+    });
+  };
+  const activityOf = (file: SluiceFile): UploadActivity => (uppy.getFile(file.id)?.isPaused === true ? 'paused' : 'uploading');
+  uppy.on('upload-progress', (file) => {
+    if (file !== undefined) report(file, activityOf(file));
+  });
+  uppy.on('upload-pause', (file, isPaused) => report(file, isPaused ? 'paused' : 'uploading'));
+  uppy.on('pause-all', () => uppy.getFiles().forEach((file) => report(file, 'paused')));
+  uppy.on('resume-all', () => uppy.getFiles().forEach((file) => report(file, 'uploading')));
+  uppy.on('upload-retry', (file) => report(file, 'retrying'));
+  uppy.on('retry-all', (files) => files.forEach((file) => report(file, 'retrying')));
+  uppy.on('upload-error', (file, error) => report(file, 'failed', error.message));
+
+  // After a reload Golden Retriever brings back every file of the interrupted batch, the finished
+  // ones included, and the Dashboard would offer to upload them all again. Only what is unfinished
+  // stays: a file whose job went past its upload is taken out of the box (its card shows the job).
+  uppy.on('restored', () => {
+    for (const file of uppy.getFiles()) {
+      const uploading = store.forFile(file.id);
+      const finishedJob = uploading === undefined ? store.latestFor(file.id) : undefined;
+      const started = file.progress.uploadStarted !== null && file.progress.uploadStarted !== undefined;
+      if (uploading !== undefined && file.progress.uploadComplete) {
+        // Every byte went up but the page was gone before `complete`: send it now.
+        void submit(uploading).then(() => uppy.removeFile(file.id));
+      } else if (uploading === undefined && (file.progress.uploadComplete || (started && finishedJob?.phase === 'submitted'))) {
+        uppy.removeFile(file.id);
+      } else if (uploading !== undefined) {
+        report(file, file.isGhost ? 'needs-file' : 'ready');
+      }
+    }
+  });
+
+  const controls: UploadControls = {
+    localFile(jobId) {
+      const fileId = store.get(jobId)?.fileId;
+      const data = fileId === null || fileId === undefined ? undefined : uppy.getFile(fileId)?.data;
+      return data instanceof Blob ? data : undefined;
+    },
+    async cancel(jobId) {
+      const job = store.get(jobId);
+      if (job === undefined) return;
+      const fileId = job.fileId;
+      // Cancelled first, so taking the file out of the box does not cancel it a second time.
+      await abortJob(job);
+      if (fileId !== null && uppy.getFile(fileId) !== undefined) uppy.removeFile(fileId);
+    },
+  };
+
+  return { uppy, controls };
 }
 
 /**
