@@ -25,8 +25,6 @@ export interface PickOptions {
   /** At most this many jobs are reserved by this call. */
   limit: number;
   redispatchAfterSeconds: number;
-  /** Only this job (complete dispatching the job it has just queued). */
-  jobId?: string;
 }
 
 export interface Pick {
@@ -51,10 +49,9 @@ export interface Pick {
  * queue for the lock.
  */
 export async function pickDispatchable(db: Sql, o: PickOptions): Promise<Pick> {
-  const onlyJob = o.jobId === undefined ? db`` : db`AND id = ${o.jobId}`;
   const due = await db`
     SELECT 1 FROM jobs
-    WHERE status = 'queued' AND run_after <= now() ${onlyJob}
+    WHERE status = 'queued' AND run_after <= now()
       AND (dispatched_at IS NULL OR dispatched_at < now() - make_interval(secs => ${o.redispatchAfterSeconds}))
     LIMIT 1`;
   if (due.length === 0) return { picked: [], free: Math.max(0, o.maxConcurrentJobs - (await countBusyJobs(db, o.redispatchAfterSeconds))) };
@@ -65,7 +62,7 @@ export async function pickDispatchable(db: Sql, o: PickOptions): Promise<Pick> {
         SELECT greatest(0, ${o.maxConcurrentJobs}::int - (${busyCount(tx, o.redispatchAfterSeconds)}))::int AS n
       ), picked AS (
         SELECT id FROM jobs
-        WHERE status = 'queued' AND run_after <= now() ${o.jobId === undefined ? tx`` : tx`AND id = ${o.jobId}`}
+        WHERE status = 'queued' AND run_after <= now()
           AND (dispatched_at IS NULL OR dispatched_at < now() - make_interval(secs => ${o.redispatchAfterSeconds}))
         ORDER BY run_after
         LIMIT least(${o.limit}::int, (SELECT n FROM free))

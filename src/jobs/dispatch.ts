@@ -89,8 +89,8 @@ function activationIdOf(text: string): string | null {
 }
 
 /**
- * `not_queued`: an activation already has the job, it is finished, or another dispatcher has just
- * reserved it: nothing to start. `throttled`: the namespace answered 429 (a limit of 120 concurrent
+ * `not_queued`: no job is due, nor waiting for a dispatch (an activation already has the job, it
+ * is finished, or another dispatcher has just reserved it): nothing to start. `throttled`: the namespace answered 429 (a limit of 120 concurrent
  * activations or 600 invocations a minute, docs/platform-facts.md "Functions limits").
  */
 export type DispatchOutcome = 'dispatched' | 'not_queued' | 'capped' | 'throttled' | 'invoke_failed' | 'unauthorized' | 'error';
@@ -108,13 +108,15 @@ export function canInvoke(context: InvokeContext): boolean {
 }
 
 /**
- * Invokes process/file for one queued job (`complete`, for the job it has just queued). The job is
- * reserved by pickDispatchable first ('dispatched' event), within MAX_CONCURRENT_JOBS counted in
- * Postgres, so no other dispatcher starts it or takes its slot; a failed invoke adds 'dispatch_failed'.
+ * Invokes process/file for the job `complete` has just queued — or, when older due jobs wait (a
+ * backlog, retries, a job taken back from a dead activation), for the oldest of them, which is next
+ * in line: a new upload never jumps the queue, and the slot is used either way. The job is reserved
+ * by pickDispatchable first ('dispatched' event), within MAX_CONCURRENT_JOBS counted in Postgres, so
+ * no other dispatcher starts it or takes its slot; a failed invoke adds 'dispatch_failed'.
  */
 export async function dispatchJob(jobId: string, o: DispatchOptions): Promise<DispatchOutcome> {
   try {
-    const { picked, free } = await pickDispatchable(o.db, { actor: o.actor, maxConcurrentJobs: o.maxConcurrentJobs, limit: 1, redispatchAfterSeconds, jobId });
+    const { picked, free } = await pickDispatchable(o.db, { actor: o.actor, maxConcurrentJobs: o.maxConcurrentJobs, limit: 1, redispatchAfterSeconds });
     const job = picked[0];
     if (job !== undefined) return await start(job, o);
     if (free > 0) return 'not_queued';

@@ -2,7 +2,7 @@
 // refused, throttled and unreachable invokes never throw, and each outcome is a job event with the
 // job left queued when the invoke did not go out.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/db/client.js';
 import { redispatchAfterSeconds } from '../../src/config.js';
 import { countBusyJobs, pickDispatchable, releaseReservation } from '../../src/db/dispatch.js';
@@ -78,6 +78,11 @@ describe('invokeAsync', () => {
 });
 
 describe('dispatchJob', () => {
+  // Each test's job is the only one due: the jobs earlier tests left queued are pushed out of the way.
+  beforeEach(async () => {
+    await core.db`UPDATE jobs SET run_after = now() + interval '1 hour' WHERE status = 'queued'`;
+  });
+
   it('records the dispatch, by the dispatcher, before the invoke goes out', async () => {
     const jobId = await queuedJob();
     const outcome = await dispatchJob(jobId, { db: core.db, context: runtime, actor, maxConcurrentJobs: 100 });
@@ -123,43 +128,44 @@ describe('dispatchJob', () => {
     expect((await listJobEvents(core.db, jobId)).map((event) => event.event)).not.toContain('dispatched');
   });
 
+  it('starts the oldest due job first: a new upload never jumps the queue', async () => {
+    const waiting = await queuedJob();
+    const fresh = await queuedJob();
+    expect(await dispatchJob(fresh, { db: core.db, context: runtime, actor, maxConcurrentJobs: 100 })).toBe('dispatched');
+    expect((await listJobEvents(core.db, waiting)).map((event) => event.event)).toContain('dispatched');
+    expect((await listJobEvents(core.db, fresh)).map((event) => event.event)).not.toContain('dispatched');
+  });
+
   it('lets concurrent dispatchers reserve each due job once, and no more jobs than the cap allows', async () => {
-    // Only this test's jobs are due: earlier ones are pushed out of the way.
-    await core.db`UPDATE jobs SET run_after = now() + interval '1 hour' WHERE status = 'queued'`;
     const jobIds: string[] = [];
     // One after the other, so their run_after order is the array's.
     for (let index = 0; index < 20; index += 1) jobIds.push(await queuedJob());
     const busyBefore = await countBusyJobs(core.db, redispatchAfterSeconds);
     const free = 5;
     // Eight pickers at once (on the client's four connections), each wanting three: together they may take five.
-    const pickers = core.db;
-    try {
-      const picks = await Promise.all(
-        Array.from({ length: 8 }, (_, index) =>
-          pickDispatchable(pickers, {
-            actor: { activationId: `act-picker-${index}`, codeVersion: 'v1' },
-            maxConcurrentJobs: busyBefore + free,
-            limit: 3,
-            redispatchAfterSeconds,
-          }),
-        ),
-      );
-      const reserved = picks.flatMap((pick) => pick.picked.map((job) => job.id));
-      expect(reserved).toHaveLength(free);
-      expect(new Set(reserved).size).toBe(free);
-      expect(reserved.every((id) => jobIds.includes(id))).toBe(true);
-      // Oldest due first: the first five queued.
-      expect([...reserved].sort()).toEqual(jobIds.slice(0, free).sort());
-      for (const id of reserved) expect((await listJobEvents(core.db, id)).filter((event) => event.event === 'dispatched')).toHaveLength(1);
-      // The cap is reached: nobody gets more until a reservation is given back.
-      expect(await pickDispatchable(pickers, { actor, maxConcurrentJobs: busyBefore + free, limit: 3, redispatchAfterSeconds })).toEqual({ picked: [], free: 0 });
-      const [first] = picks.flatMap((pick) => pick.picked);
-      if (first === undefined) throw new Error('nothing reserved');
-      await releaseReservation(core.db, first);
-      expect((await pickDispatchable(pickers, { actor, maxConcurrentJobs: busyBefore + free, limit: 3, redispatchAfterSeconds })).picked).toEqual([first]);
-    } finally {
-      await core.db`UPDATE jobs SET run_after = now() + interval '1 hour' WHERE status = 'queued'`;
-    }
+    const picks = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        pickDispatchable(core.db, {
+          actor: { activationId: `act-picker-${index}`, codeVersion: 'v1' },
+          maxConcurrentJobs: busyBefore + free,
+          limit: 3,
+          redispatchAfterSeconds,
+        }),
+      ),
+    );
+    const reserved = picks.flatMap((pick) => pick.picked.map((job) => job.id));
+    expect(reserved).toHaveLength(free);
+    expect(new Set(reserved).size).toBe(free);
+    expect(reserved.every((id) => jobIds.includes(id))).toBe(true);
+    // Oldest due first: the first five queued.
+    expect([...reserved].sort()).toEqual(jobIds.slice(0, free).sort());
+    for (const id of reserved) expect((await listJobEvents(core.db, id)).filter((event) => event.event === 'dispatched')).toHaveLength(1);
+    // The cap is reached: nobody gets more until a reservation is given back.
+    expect(await pickDispatchable(core.db, { actor, maxConcurrentJobs: busyBefore + free, limit: 3, redispatchAfterSeconds })).toEqual({ picked: [], free: 0 });
+    const [first] = picks.flatMap((pick) => pick.picked);
+    if (first === undefined) throw new Error('nothing reserved');
+    await releaseReservation(core.db, first);
+    expect((await pickDispatchable(core.db, { actor, maxConcurrentJobs: busyBefore + free, limit: 3, redispatchAfterSeconds })).picked).toEqual([first]);
   });
 
   it('never throws, even when the database is gone', async () => {
