@@ -117,8 +117,14 @@ export const sweepIntervalSeconds = 60;
 export const sweepLeaseSeconds = 90;
 /** Rows each phase of one sweep handles (expired leases, uploads, dispatches): bounded work per run; the next run continues. */
 export const sweepBatchSize = 50;
-/** A queued job dispatched this long ago without being claimed is dispatched again (the invoke was lost or its activation never started). */
-export const redispatchAfterSeconds = 120;
+/**
+ * A queued job reserved for dispatch this long ago without being claimed is dispatched again: the
+ * invoke was lost, or its activation died before it claimed (src/db/dispatch.ts). Until then the
+ * reservation holds a slot, so this is also how long such a loss idles one. An activation claims
+ * within a second or two of its invoke, cold start included (8.5 s at worst measured, on a 2-core
+ * machine under a load of 20); a late one that finds the job taken again is a no-op.
+ */
+export const redispatchAfterSeconds = 15;
 /** DigitalOcean allows 120 concurrent activations per namespace (PLATFORM-FACTS "Functions limits"); leave room for the web functions and the sweep. */
 export const maxConcurrentJobsDefault = 100;
 /** The async invoke answers at once (202); a slow one must not eat the web function's 10 s budget. */

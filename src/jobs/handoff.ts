@@ -168,6 +168,8 @@ async function handOffWithin(
       }
       let waitMs: number;
       if (dispatch.stoppedBy === 'throttled') {
+        // Back to the shortest delay whenever some got through: the window is reopening.
+        if (dispatch.dispatched > 0) throttledInARow = 0;
         waitMs = throttledRetryDelaysMs[Math.min(throttledInARow, throttledRetryDelaysMs.length - 1)] ?? standbyPollMs;
         throttledInARow += 1;
       } else {
