@@ -109,6 +109,8 @@ export const standbyMaxSeconds = 75;
 export const standbyPollMs = 2_000;
 /** After a 429 the standby invokes again after these delays (the last one repeated): the platform says neither which limit was hit nor when it resets. */
 export const throttledRetryDelaysMs: readonly number[] = [1_000, 2_000, 4_000, 5_000];
+/** Between tries of an attempt's final write while the database is unavailable (the last one repeated, up to a lease in all). */
+export const finalWriteRetryDelaysMs: readonly number[] = [250, 500, 1_000, 2_000, 4_000];
 /** A handoff still running this long after its standby should have ended is abandoned: an unanswering database or Functions API must not hold the activation to its timeout. */
 export const handoffSlackMs = 15_000;
 /** The sweep runs every minute (project.yml trigger); activity starts one when the last is older than this. */

@@ -11,9 +11,10 @@
 //   may be running the job by now.
 // - Deadline: the runtime SIGKILLs the activation at its timeout (PLATFORM-FACTS "Functions limits"),
 //   so the work is aborted a margin before `__OW_DEADLINE` and the job released for a retry.
-// - Finish: exactly one fenced write (attempts = ours, status = processing): succeeded with the
-//   result, rejected (object deleted only once the rejection is recorded), or back to queued with
-//   backoff (failed once attempts are spent). A zombie's write matches nothing and changes nothing.
+// - Finish: exactly one fenced write (attempts = ours, status = processing; tried again while the
+//   database is unavailable, up to a lease): succeeded with the result, rejected (object deleted
+//   only once the rejection is recorded), or back to queued with backoff (failed once attempts are
+//   spent). A zombie's write matches nothing and changes nothing.
 // - Hand on: once the attempt is recorded, whatever its outcome, the activation starts the next due
 //   jobs within the cap, and its heartbeats do the same meanwhile (src/jobs/handoff.ts): a backlog
 //   drains at full concurrency without a long-running process.
@@ -21,9 +22,10 @@ import { S3ServiceException } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
 import { runAnalyzers, type AnalysisReport } from '../analyzers/run.js';
 import type { Analyzer, FileInfo } from '../analyzers/types.js';
-import type { ActivationContext, ProcessingConfig } from '../config.js';
-import type { Actor, Db, Sql } from '../db/client.js';
-import type { JobRow } from '../db/jobs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { finalWriteRetryDelaysMs, type ActivationContext, type ProcessingConfig } from '../config.js';
+import { isDatabaseUnavailable, type Actor, type Db, type Sql } from '../db/client.js';
+import { findJob, type JobRow, type JobStatus } from '../db/jobs.js';
 import { describeError, log } from '../log.js';
 import { deleteObject, readObject, StorageError, type Storage } from '../storage/spaces.js';
 import { retryDelaySeconds } from './backoff.js';
@@ -138,7 +140,7 @@ export async function processFile(services: ProcessServices, jobId: string): Pro
   // A heartbeat may have found the fence lost after the work finished: a newer attempt owns the job.
   if (controller.signal.reason instanceof FenceLostError) verdict = { kind: 'fence_lost' };
 
-  const result = await finish(services, job, fence, verdict, actor);
+  const result = await finish(services, job, fence, verdict, actor, stopAt);
   const durationMs = Date.now() - startedAt;
   const bytes = verdict.kind === 'succeeded' || verdict.kind === 'rejected' ? verdict.report?.bytes : undefined;
   log.info('process/file attempt', {
@@ -261,8 +263,9 @@ interface Recorded {
 }
 
 /** The attempt's one write, fenced on (job, attempt, processing). Never throws. */
-async function finish(services: ProcessServices, job: JobRow, fence: Fence, verdict: Verdict, actor: Actor): Promise<Recorded> {
+async function finish(services: ProcessServices, job: JobRow, fence: Fence, verdict: Verdict, actor: Actor, stopAt: number): Promise<Recorded> {
   const { db } = services;
+  const bounds: FinalWriteBounds = { stopAt, leaseMs: services.config.leaseSeconds * 1000 };
   try {
     switch (verdict.kind) {
       case 'fence_lost':
@@ -270,19 +273,19 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
       case 'succeeded': {
         let done: Awaited<ReturnType<typeof succeedJob>>;
         try {
-          done = await succeedJob(db, fence, verdict.report.results, actor);
+          done = await writeFinal(() => succeedJob(db, fence, verdict.report.results, actor), recordedEarlier(db, fence, actor, ['succeeded']), bounds);
         } catch (error) {
           const refusal = resultRefusal(error);
           if (refusal === undefined) throw error;
           // The same result would be refused again, so this is no outage to wait out: the
           // attempt fails now, with the reason, like an analyzer crash (a bug of ours).
           log.error('process/file: the database refused the result', { jobId: job.id, attempt: fence.attempt, ...describeError(error) });
-          return await failAndRecord(services, fence, refusal, actor);
+          return await failAndRecord(services, fence, refusal, actor, bounds);
         }
         return { outcome: done ? 'succeeded' : 'fence_lost' };
       }
       case 'rejected': {
-        const done = await rejectClaimedJob(db, fence, verdict.failure, actor);
+        const done = await writeFinal(() => rejectClaimedJob(db, fence, verdict.failure, actor), recordedEarlier(db, fence, actor, ['rejected']), bounds);
         if (!done) return { outcome: 'fence_lost', failure: verdict.failure };
         // Only after the rejection is recorded: a zombie must never delete the bytes a newer attempt reads.
         await deleteObject(services.storage, job.objectKey).catch((error: unknown) => {
@@ -291,7 +294,7 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
         return { outcome: 'rejected', failure: verdict.failure };
       }
       case 'error':
-        return await failAndRecord(services, fence, verdict.failure, actor);
+        return await failAndRecord(services, fence, verdict.failure, actor, bounds);
     }
   } catch (error) {
     log.error('process/file: could not record the attempt; the sweep will take the job back when its lease lapses', {
@@ -304,11 +307,52 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
 }
 
 /** Back to queued with backoff while attempts remain, else failed; the reason is kept either way. */
-async function failAndRecord(services: ProcessServices, fence: Fence, failure: JobFailure, actor: Actor): Promise<Recorded> {
+async function failAndRecord(services: ProcessServices, fence: Fence, failure: JobFailure, actor: Actor, bounds: FinalWriteBounds): Promise<Recorded> {
   const delay = retryDelaySeconds(fence.attempt, { baseDelaySeconds: services.config.retryBaseDelaySeconds });
-  const done = await failAttempt(services.db, fence, failure, delay, actor);
+  const done = await writeFinal(() => failAttempt(services.db, fence, failure, delay, actor), recordedEarlier(services.db, fence, actor, ['queued', 'failed']), bounds);
   if (!done) return { outcome: 'fence_lost', failure };
   return done.status === 'queued' ? { outcome: 'retry_scheduled', failure, retryDelaySeconds: delay } : { outcome: 'failed', failure };
+}
+
+interface FinalWriteBounds {
+  /** The attempt's stop time (epoch ms): no retry goes past it. */
+  stopAt: number;
+  leaseMs: number;
+}
+
+/**
+ * The attempt's final write, tried again while the database is unavailable (a restart, a failover,
+ * a pause), for as long as the lease would have kept the job this attempt's: a result that took
+ * minutes to compute is not thrown away over a blip, and the activation lives on to hand its slot
+ * on. Past that someone may have taken the job back, and the write, fenced, would change nothing.
+ * A write that got no answer may still have committed; when a later try then matches nothing,
+ * `earlier` reads the row to tell that from a lost fence. Anything else the database says is no
+ * outage and is thrown at once.
+ */
+async function writeFinal<T>(write: () => Promise<T | undefined>, earlier: () => Promise<T | undefined>, bounds: FinalWriteBounds): Promise<T | undefined> {
+  let retryUntil: number | undefined;
+  for (let failures = 0; ; failures += 1) {
+    try {
+      const done = await write();
+      return done !== undefined || failures === 0 ? done : await earlier();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      retryUntil ??= Math.min(bounds.stopAt, Date.now() + bounds.leaseMs);
+      const delayMs = finalWriteRetryDelaysMs[Math.min(failures, finalWriteRetryDelaysMs.length - 1)] ?? 1_000;
+      if (Date.now() + delayMs >= retryUntil) throw error;
+      log.warn('process/file: the database is unavailable; recording the attempt again shortly', { delayMs, ...describeError(error) });
+      await sleep(delayMs);
+    }
+  }
+}
+
+/** The row as this attempt's own write left it (status, attempt and activation all its), or undefined. */
+function recordedEarlier(db: Db, fence: Fence, actor: Actor, statuses: readonly JobStatus[]) {
+  return async () => {
+    const row = await findJob(db, fence.jobId);
+    const ours = row !== undefined && row.attempts === fence.attempt && row.activationId === actor.activationId && statuses.includes(row.status);
+    return ours ? { ...row, previousStatus: 'processing' as const } : undefined;
+  };
 }
 
 /**
