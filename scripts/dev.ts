@@ -12,6 +12,12 @@ import { watchTree } from '../src/local/watch.js';
 
 const rootDir = path.resolve(import.meta.dirname, '..');
 const rebuildDelayMs = 150;
+/**
+ * On Ctrl-C or SIGTERM nothing new starts, and running activations get this long to finish; one
+ * still running after it is killed, and its job is taken back from its lapsed lease when dev next
+ * starts on the same data.
+ */
+const stopGraceMs = 30_000;
 // Enough to see what a rebuild was for; a branch switch that touches hundreds says how many.
 const changedFilesNamed = 3;
 
@@ -113,7 +119,7 @@ async function shutdown(signal: string): Promise<void> {
   await rebuilding;
   await page.watcher.close();
   removeDevState(devStateFile);
-  await platform.stop();
+  await platform.stop({ graceMs: stopGraceMs });
   // esbuild's service process outlives the last build until told to stop.
   await stopEsbuild();
   log('stopped');

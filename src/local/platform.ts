@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadDatabaseConfig, optionalSettings, requiredSettings } from '../config.js';
 import { migrate } from '../db/migrate.js';
-import { newAccessKey, startFunctionsRuntime, type FunctionsRuntime } from './functions/runtime.js';
+import { newAccessKey, startFunctionsRuntime, type FunctionsRuntime, type StopOptions } from './functions/runtime.js';
 import { startLocalPostgres } from './postgres.js';
 import { superviseLocalPostgres, type SupervisedPostgres } from './postgres-supervisor.js';
 import { loadProject, readEnvFile } from './project.js';
@@ -53,7 +53,11 @@ export interface Platform {
   env: Record<string, string>;
   /** Re-reads project.yml and the bundles: new activations run the new code. */
   redeploy(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Stops everything. With `graceMs`, the functions runtime first refuses new work and lets running
+   * activations finish for up to that long, while Postgres and Spaces still serve them.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
@@ -69,6 +73,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   mkdirSync(dataDir, { recursive: true });
 
   const stops: Array<() => Promise<void>> = [];
+  // Set by a graceful stop(); the runtime stops first (stops run in reverse), with the other services up.
+  let stopGraceMs = 0;
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
     stops.length = 0;
@@ -124,7 +130,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       log,
       ...options.runtimeLimits,
     });
-    stops.push(() => runtime.stop());
+    stops.push(() => runtime.stop({ graceMs: stopGraceMs }));
     web.setConfig({ apiBase: runtime.webBase });
 
     return {
@@ -135,7 +141,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       spaces,
       env,
       redeploy: () => runtime.deploy(readProject()),
-      stop: stopAll,
+      stop: (stopOptions: StopOptions = {}) => {
+        stopGraceMs = stopOptions.graceMs ?? 0;
+        return stopAll();
+      },
     };
   } catch (error) {
     await stopAll();

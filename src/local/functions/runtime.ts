@@ -101,7 +101,15 @@ export interface FunctionsRuntime {
   invoke(name: string, params?: object, options?: InvokeOptions): Promise<ActivationRecord | { activationId: string }>;
   /** The record of a finished activation; undefined while it runs or when unknown. */
   activation(id: string): ActivationRecord | undefined;
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
+}
+
+export interface StopOptions {
+  /**
+   * A graceful stop: new invocations are refused at once (503), triggers stop, and activations
+   * already running get this long to finish before their workers are killed. Default 0: kill now.
+   */
+  graceMs?: number;
 }
 
 /** A refused invocation, with the HTTP status and the OpenWhisk error body the REST API answers. */
@@ -554,12 +562,26 @@ export async function startFunctionsRuntime(options: FunctionsRuntimeOptions): P
     },
     invoke: invoke as FunctionsRuntime['invoke'],
     activation: (id: string) => activations.get(id),
-    async stop(): Promise<void> {
+    async stop(stopOptions: StopOptions = {}): Promise<void> {
       if (stopped) return;
+      // From here startActivation refuses every invocation (REST, web, triggers) with 503.
       stopped = true;
       clearInterval(reaper);
       for (const cron of crons) cron.stop();
       crons = [];
+      const graceMs = stopOptions.graceMs ?? 0;
+      if (graceMs > 0 && pending.size > 0) {
+        // The server stays up meanwhile: a running activation's own calls (a dispatch, a status
+        // poll) get an answer — 503 for new work — instead of a refused connection.
+        log(`functions: stopping: no new activations; waiting up to ${graceMs} ms for ${pending.size} running`);
+        let timer: NodeJS.Timeout | undefined;
+        const finished = await Promise.race([
+          Promise.allSettled([...pending]).then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+        ]);
+        clearTimeout(timer);
+        if (!finished) log(`functions: stopping: ${pending.size} activations still running after ${graceMs} ms; killing them`);
+      }
       server.closeAllConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...workers].map((worker) => worker.kill()));
