@@ -13,6 +13,10 @@ export interface TestPlatformOptions {
   /** Raise the runtime's namespace limits (e.g. a fuzz run of thousands of requests). */
   runtimeLimits?: PlatformOptions['runtimeLimits'];
   onSpacesRequest?: PlatformOptions['onSpacesRequest'];
+  /** Every line the platform logs (runtime events: workers started, activations), besides SLUICE_TEST_LOG. */
+  log?: (line: string) => void;
+  /** Keep Postgres and Spaces data here (a restart on the same data); default a temporary folder removed at stop. */
+  dataDir?: string;
 }
 
 export function startTestPlatform(options: TestPlatformOptions = {}): Promise<Platform> {
@@ -23,6 +27,10 @@ export function startTestPlatform(options: TestPlatformOptions = {}): Promise<Pl
     triggers: options.triggers ?? false,
     runtimeLimits: options.runtimeLimits,
     onSpacesRequest: options.onSpacesRequest,
-    log: process.env.SLUICE_TEST_LOG ? (line) => console.log(line) : undefined,
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    log: (line) => {
+      if (process.env.SLUICE_TEST_LOG) console.log(line);
+      options.log?.(line);
+    },
   });
 }

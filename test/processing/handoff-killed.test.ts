@@ -29,16 +29,19 @@ afterAll(async () => {
 
 describe('a worker killed mid-job, with a backlog', () => {
   it('has its job requeued by a running attempt and running again within a lease and a heartbeat', async () => {
+    const run = Date.now().toString(36);
     const pid = await p.warmFileWorker();
-    // The warm worker takes the first job: the one to kill, as soon as it runs.
-    const killed = await p.upload(bytes('killed\n'), 'killed-hold6000ms.txt', 'text/plain');
+    // The warm worker takes the first job: the one to kill (only its first attempt holds).
+    const killed = await p.upload(bytes('killed\n'), `killed-${run}-holdfirst30000ms.txt`, 'text/plain');
     await expect.poll(async () => (await p.job(killed.jobId)).status, { timeout: 10_000, interval: 20 }).toBe('processing');
+    // Another job keeps running (its heartbeats look after the queue), three more wait behind the cap.
+    const running = await p.upload(bytes('running\n'), 'running-hold10000ms.txt', 'text/plain');
+    await expect.poll(async () => (await p.job(running.jobId)).status, { timeout: 10_000, interval: 20 }).toBe('processing');
+    const backlog = await Promise.all([1, 2, 3].map((n) => p.upload(bytes(`queued ${n}\n`), `queued-${n}-hold200ms.txt`, 'text/plain')));
+    for (const { jobId } of backlog) expect((await p.job(jobId)).status).toBe('queued');
+
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
-
-    // Another job keeps running (its heartbeats look after the queue), three more wait behind the cap.
-    const running = await p.upload(bytes('running\n'), 'running-hold8000ms.txt', 'text/plain');
-    const backlog = await Promise.all([1, 2, 3].map((n) => p.upload(bytes(`queued ${n}\n`), `queued-${n}-hold200ms.txt`, 'text/plain')));
 
     const all = [killed, running, ...backlog].map((job) => job.jobId);
     for (const jobId of all) await expect.poll(async () => (await p.job(jobId)).status, { timeout: 30_000, interval: 100 }).toBe('succeeded');

@@ -15,7 +15,7 @@ import type { ActivationRecord } from '../../src/local/functions/runtime.js';
 import type { Platform } from '../../src/local/platform.js';
 import { bundlePath, loadProject, type FunctionSpec, type Project } from '../../src/local/project.js';
 import { expect } from 'vitest';
-import { rootDir, startTestPlatform } from '../helpers/platform.js';
+import { rootDir, startTestPlatform, type TestPlatformOptions } from '../helpers/platform.js';
 
 export interface UploadedJob {
   jobId: string;
@@ -59,8 +59,8 @@ export interface ProcessingPlatform {
   stop(): Promise<void>;
 }
 
-export async function startProcessingPlatform(env: Record<string, string> = {}): Promise<ProcessingPlatform> {
-  const platform = await startTestPlatform({ env });
+export async function startProcessingPlatform(env: Record<string, string> = {}, options: Omit<TestPlatformOptions, 'env'> = {}): Promise<ProcessingPlatform> {
+  const platform = await startTestPlatform({ ...options, env });
   // The functions' own database settings (DATABASE_URL, DATABASE_CA_CERT): the local Postgres
   // takes verified TLS only.
   const db = createSql(loadDatabaseConfig(platform.env), { max: 3 });
