@@ -162,6 +162,10 @@ export class ColumnProfile implements WeightedValueSink {
     hashCell(bytes, start, end);
     const { hash, check } = cellHash;
     const counts = this.counts;
+    if (!counts.tallying) {
+      this.addUntallied(bytes, start, end, beyondKept, hash);
+      return;
+    }
     const slot = counts.find(hash, check);
     if (slot >= 0) {
       // Cut cells alike in their kept bytes may differ in length.
@@ -175,6 +179,19 @@ export class ColumnProfile implements WeightedValueSink {
     counts.insert(hash, check, kind, value, characters, bytes, start, end, cut);
     if (kind === kindNull) return;
     this.addLength(characters);
+    if (kind === kindInteger || kind === kindDecimal) this.addExtremes(value, kind === kindInteger && reader.exactInteger, bytes, start, end);
+    else if (kind === kindDate || kind === kindDatetime) this.addTimeExtremes(value, bytes, start, end);
+  }
+
+  /** A cell of a column no longer tallied: read and counted on its own. */
+  private addUntallied(bytes: Uint8Array, start: number, end: number, beyondKept: number, hash: number): void {
+    const reader = this.reader;
+    const kind = reader.classify(bytes, start, end);
+    this.counts.addUntallied(hash, kind);
+    const value = kind === kindInteger || kind === kindDecimal ? reader.number : kind === kindDate || kind === kindDatetime ? reader.time : Number.NaN;
+    this.addWeighted(kind, value, 1);
+    if (kind === kindNull) return;
+    this.addLength(this.charactersOf(bytes, start, end) + beyondKept);
     if (kind === kindInteger || kind === kindDecimal) this.addExtremes(value, kind === kindInteger && reader.exactInteger, bytes, start, end);
     else if (kind === kindDate || kind === kindDatetime) this.addTimeExtremes(value, bytes, start, end);
   }

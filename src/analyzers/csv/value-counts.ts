@@ -27,6 +27,13 @@ const initialSlots = 16;
 const initialArenaBytes = 4096;
 /** Counts sampled to find the median a purge takes off (as DataSketches does): enough to remove about half. */
 const medianSampleSize = 256;
+/**
+ * Purges after which a column none of whose values ever stood out (every count within the error
+ * bound, so none could be listed) stops being tallied: its values are spread so thin that the
+ * table would only churn. Its later cells still count for HyperLogLog and all statistics, and
+ * each adds one to the error bound, which keeps what is reported true.
+ */
+const purgesBeforeGivingUp = 16;
 /** Slots are kept at most half full, so a lookup probes about two of them. */
 const maxLoad = 0.5;
 const utf8 = new TextDecoder();
@@ -71,12 +78,18 @@ export class ValueCounts {
   private textAt = new Int32Array(0);
   private arena = new Uint8Array(initialArenaBytes);
   private arenaUsed = 0;
+  /** The arena a rebuild compacts into, then swaps with `arena`. */
+  private spareArena = new Uint8Array(0);
   private size = 0;
   /** Entries of missing-value markers, which are not values: counted while the table is exact. */
   private nullEntries = 0;
   /** Taken off every counter by purges so far: a true count lies in [count, count + maxError]. */
   private maxError = 0;
   private distinctSketch: HyperLogLog | null = null;
+  private purges = 0;
+  /** No longer tallied (see purgesBeforeGivingUp); occurrences since then are only counted. */
+  private untallied = false;
+  private untalliedOccurrences = 0;
 
   constructor(
     private readonly capacity: number,
@@ -99,6 +112,17 @@ export class ValueCounts {
         return slot;
       }
     }
+  }
+
+  /** Whether values are still tallied; once not, `find` and `insert` are not called. */
+  get tallying(): boolean {
+    return !this.untallied;
+  }
+
+  /** An occurrence of a value, once the column is no longer tallied: the distinct count still sees it. */
+  addUntallied(hash: number, kind: CellKind): void {
+    this.untalliedOccurrences += 1;
+    if (kind !== kindNull) this.distinctSketch?.add(hash >>> 0);
   }
 
   kindAt(slot: number): CellKind {
@@ -139,7 +163,7 @@ export class ValueCounts {
 
   /** How much a reported count may fall short of the true one (0: counts are exact). */
   get countError(): number {
-    return this.maxError;
+    return this.maxError + this.untalliedOccurrences;
   }
 
   /**
@@ -148,9 +172,10 @@ export class ValueCounts {
    */
   top(limit: number): TopValue[] {
     const candidates: { slot: number; count: number }[] = [];
+    const error = this.countError;
     for (let slot = 0; slot < this.slots; slot += 1) {
       const count = this.table[slot * stride + countField] as number;
-      if (count > this.maxError && this.kindAt(slot) !== kindNull) candidates.push({ slot, count });
+      if (count > error && this.kindAt(slot) !== kindNull) candidates.push({ slot, count });
     }
     // Texts are decoded for the likely winners only: ties at the cut need their text to order.
     candidates.sort((left, right) => right.count - left.count);
@@ -162,7 +187,7 @@ export class ValueCounts {
 
   /** Every numeric value with its count, while counts are exact; null once they are not. */
   exactNumbers(): { values: number[]; counts: number[] } | null {
-    if (this.maxError > 0) return null;
+    if (this.countError > 0) return null;
     const pairs: [number, number][] = [];
     for (let slot = 0; slot < this.slots; slot += 1) {
       const at = slot * stride;
@@ -200,11 +225,10 @@ export class ValueCounts {
   /**
    * Makes room: takes the median count off every counter and drops those left at zero or
    * below, so about half the entries go and the counts stay lower bounds within `maxError`.
-   * Pending occurrences are flushed first. The first purge also starts the distinct-count
+   * Pending occurrences are flushed on the way. The first purge also starts the distinct-count
    * sketch with every value seen so far, which the table still holds at that point.
    */
   private purge(): void {
-    this.flush();
     if (this.distinctSketch === null) {
       this.distinctSketch = new HyperLogLog();
       for (let slot = 0; slot < this.slots; slot += 1) {
@@ -214,7 +238,9 @@ export class ValueCounts {
     }
     const median = this.sampledMedian();
     this.maxError += median;
-    this.rebuild(this.slots, median);
+    const highest = this.rebuild(this.slots, median, true);
+    this.purges += 1;
+    if (this.purges >= purgesBeforeGivingUp && highest <= this.maxError) this.untallied = true;
   }
 
   /**
@@ -238,10 +264,12 @@ export class ValueCounts {
 
   /**
    * Puts every entry into `slots` slots, `decrease` taken off each count (those left at zero or
-   * below go), and compacts the arena. A purge keeps the table, so a column of unique values
-   * allocates nothing per purge.
+   * below go), and compacts the arena; `flushing` hands pending occurrences to the sink on the
+   * way. A purge keeps the table and swaps between two arenas, so a column of unique values
+   * allocates nothing per purge. Returns the highest count before the decrease.
    */
-  private rebuild(slots: number, decrease: number): void {
+  private rebuild(slots: number, decrease: number, flushing = false): number {
+    let highest = 0;
     if (scratch.length < this.size * stride) {
       scratch = new Float64Array(this.size * stride);
       scratchText = new Int32Array(this.size * 2);
@@ -250,7 +278,13 @@ export class ValueCounts {
     for (let slot = 0; slot < this.slots; slot += 1) {
       const at = slot * stride;
       const count = this.table[at + countField] as number;
-      if (count === 0 || count <= decrease) continue;
+      if (count === 0) continue;
+      if (count > highest) highest = count;
+      if (flushing && this.table[at + pendingField] !== 0) {
+        this.sink.addWeighted(((this.table[at + metaField] as number) & kindMask) as CellKind, this.table[at + valueField] as number, this.table[at + pendingField] as number);
+        this.table[at + pendingField] = 0;
+      }
+      if (count <= decrease) continue;
       for (let field = 0; field < stride; field += 1) scratch[kept * stride + field] = this.table[at + field] as number;
       scratch[kept * stride + countField] = count - decrease;
       scratchText[kept * 2] = this.textAt[slot * 2] as number;
@@ -258,10 +292,15 @@ export class ValueCounts {
       kept += 1;
     }
     const oldArena = this.arena;
-    this.arena = new Uint8Array(Math.max(initialArenaBytes, this.arena.length));
+    this.arena = this.spareArena.length >= this.arena.length ? this.spareArena : new Uint8Array(this.arena.length);
+    this.spareArena = oldArena;
     this.arenaUsed = 0;
-    if (slots === this.slots) this.table.fill(0);
-    else this.allocate(slots);
+    if (slots === this.slots) {
+      // Only counts mark a slot live; place() writes every other field.
+      for (let slot = 0; slot < this.slots; slot += 1) this.table[slot * stride + countField] = 0;
+    } else {
+      this.allocate(slots);
+    }
     this.size = 0;
     for (let index = 0; index < kept; index += 1) {
       const at = index * stride;
@@ -278,6 +317,7 @@ export class ValueCounts {
         this.arenaUsed - start,
       );
     }
+    return highest;
   }
 
   private place(hash: number, check: number, count: number, meta: number, value: number, pending: number, textStart: number, textLength: number): void {
