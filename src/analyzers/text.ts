@@ -39,9 +39,9 @@ const byteOrderMarkBytes = 3;
 
 // What a byte of well-formed UTF-8 is to the counts: one lookup per byte in the hot loop.
 const enum ByteClass {
-  /** Part of a word: ASCII other than whitespace, and lead bytes that cannot start whitespace. */
+  /** Part of a word: ASCII other than whitespace, and lead bytes that cannot start whitespace. Must be 0. */
   Word,
-  /** 10xxxxxx: part of a character counted at its lead byte. */
+  /** 10xxxxxx: part of a character counted at its lead byte. Must be 1. */
   Continuation,
   /** TAB VT FF and space. */
   Space,
@@ -131,8 +131,14 @@ class TextSink {
       if (kind === ByteClass.Word) {
         words += 1 - inWord;
         inWord = 1;
-        // Most text is runs of word bytes: the rest of the run in a loop of its own.
-        while (index + 1 < length && byteClasses[chunk[index + 1] as number] === ByteClass.Word) index += 1;
+        // Most text is runs of word bytes: the rest of the run in a loop of its own, continuation
+        // bytes of letters like ü included (Word is 0 and Continuation 1, so adding the class counts them).
+        while (index + 1 < length) {
+          const next = byteClasses[chunk[index + 1] as number] as ByteClass;
+          if (next > ByteClass.Continuation) break;
+          continuations += next;
+          index += 1;
+        }
       } else if (kind === ByteClass.Continuation) {
         continuations += 1;
       } else if (kind === ByteClass.Space) {
