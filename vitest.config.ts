@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    // Browser tests and the chaos suite have configs of their own (test:e2e, test:chaos).
+    exclude: ['test/e2e/**', 'test/chaos/**', 'node_modules/**'],
     // Each file starts its own real services (Postgres, S3, functions runtime); two cores here.
     fileParallelism: true,
     maxWorkers: 2,
