@@ -1,13 +1,18 @@
 // The whole system on the local platform: how long it takes to start, how fast the web functions
 // answer warm, how fast bytes go up, and how long a file takes from `complete` to `succeeded` —
 // with the worker's peak memory while it streams.
-import { createClient, uploadFile, waitForJob } from '../src/client/index.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createClient, uploadFile } from '../src/client/index.js';
+import { loadDatabaseConfig } from '../src/config.js';
+import { createSql } from '../src/db/client.js';
 import { startPlatform, type Platform } from '../src/local/platform.js';
 import { generateBlob, type InputKind } from './generate.js';
-import { formatMs, mebibyte, mibPerSecond, peakSampler, percentile } from './measure.js';
-import { residentBytes, workerPids } from '../test/helpers/processes.js';
+import { formatMs, mebibyte, mibPerSecond, percentile } from './measure.js';
+import { processMemory } from '../src/local/processes.js';
 
 const rootDir = new URL('..', import.meta.url).pathname;
+const execFileAsync = promisify(execFile);
 
 export async function startBenchPlatform(env: Record<string, string> = {}): Promise<{ platform: Platform; startMs: number }> {
   const started = performance.now();
@@ -87,21 +92,94 @@ export async function benchUpload(platform: Platform, sizeBytes: number): Promis
   return rows;
 }
 
-/** From `complete` to `succeeded` for one file, with the worker process's peak RSS while it ran. */
-export async function benchProcessing(platform: Platform, kind: InputKind, sizeBytes: number): Promise<Record<string, string>> {
+/** How often the job row is looked at while a benchmark job runs. */
+const jobPollMs = 10;
+/** Processing runs per kind: each is an upload, its job run to the end, and a plain GET of the object. */
+export const processingRuns = 3;
+
+function stats(values: number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
+}
+
+const spread = (values: number[], format: (value: number) => string) => {
+  const { median, min, max } = stats(values);
+  return `${format(median)} (${format(min)}–${format(max)})`;
+};
+
+/** The time a plain GET of `key` takes from a process of its own (bench/plain-get.ts). */
+async function plainGetMs(platform: Platform, key: string, sizeBytes: number): Promise<number> {
+  const script = new URL('./plain-get.ts', import.meta.url).pathname;
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', script, JSON.stringify({ spaces: platform.spaces, key })], {
+    cwd: rootDir,
+  });
+  const { ms, bytes } = JSON.parse(stdout) as { ms: number; bytes: number };
+  if (bytes !== sizeBytes) throw new Error(`plain GET of ${key} read ${bytes} bytes of ${sizeBytes}`);
+  return ms;
+}
+
+/**
+ * `runs` files of one kind, each from `complete` to `succeeded`, with the worker process's peak
+ * RSS (VmHWM: since the worker started, so over every job it ran), against a plain GET of the
+ * same object in the same run, from a process of its own as the worker is. Two process/file
+ * figures: end to end (complete answered → succeeded seen, dispatch included) and the attempt
+ * itself (claim → result written, as process/file reports it). The ratios are GET time ÷
+ * process/file time per run: 1.0× is as fast as only reading the bytes.
+ */
+export async function benchProcessing(platform: Platform, kind: InputKind, sizeBytes: number, runs = processingRuns): Promise<Record<string, string>> {
   const client = createClient({ apiBase: platform.apiBase });
-  const blob = await generateBlob(kind, sizeBytes);
-  const sampler = peakSampler(() => Math.max(0, ...workerPids().map((pid) => residentBytes(pid) ?? 0)));
-  const uploaded = await uploadFile(client, blob, { filename: `bench.${kind}`, contentType: blob.type });
-  const started = performance.now();
-  const job = await waitForJob(client, uploaded.jobId, uploaded.token, { intervalMs: 100 });
-  const elapsedMs = performance.now() - started;
-  const peak = sampler.stop();
-  if (job.status !== 'succeeded') throw new Error(`bench job ended ${job.status}: ${JSON.stringify(job.error ?? {})}`);
+  const db = createSql(loadDatabaseConfig(platform.env));
+  const endToEndMs: number[] = [];
+  const attemptMs: number[] = [];
+  const getMs: number[] = [];
+  let peak = 0;
+  try {
+    for (let run = 0; run < runs; run += 1) {
+      const blob = await generateBlob(kind, sizeBytes);
+      const uploaded = await uploadFile(client, blob, { filename: `bench.${kind}`, contentType: blob.type });
+      const started = performance.now();
+      // Watched in Postgres (its own process), not through presign/status: every status call goes
+      // through the runtime in this process, which also serves the GET being measured.
+      for (;;) {
+        const [state] = await db<{ status: string }[]>`SELECT status FROM jobs WHERE id = ${uploaded.jobId}`;
+        if (state !== undefined && ['succeeded', 'failed', 'rejected'].includes(state.status)) break;
+        await new Promise((resolve) => setTimeout(resolve, jobPollMs));
+      }
+      endToEndMs.push(performance.now() - started);
+      const { job } = await client.status({ jobId: uploaded.jobId, token: uploaded.token });
+      if (job.status !== 'succeeded') throw new Error(`bench job ended ${job.status}: ${JSON.stringify(job.error ?? {})}`);
+      const activationId = job.events?.find((event) => event.event === 'claimed')?.activationId ?? '';
+      // The record appears once the activation has ended (after its hand-off of the slot).
+      let record = platform.runtime.activation(activationId);
+      for (let wait = 0; record === undefined && wait < 200; wait += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        record = platform.runtime.activation(activationId);
+      }
+      const reported = record?.response.result.durationMs;
+      if (typeof reported !== 'number') throw new Error(`no process/file activation record for job ${uploaded.jobId}`);
+      attemptMs.push(reported);
+      // The kernel's own peak (VmHWM), read once afterwards: sampling /proc every few ms from this
+      // process, which also runs the local S3 server, slowed the very GET being measured.
+      const workerPid = record?.annotations.find((annotation) => annotation.key === 'workerPid')?.value;
+      if (typeof workerPid === 'number') peak = Math.max(peak, processMemory(workerPid)?.peakResidentBytes ?? 0);
+      const [row] = await db<{ objectKey: string }[]>`SELECT object_key FROM jobs WHERE id = ${uploaded.jobId}`;
+      getMs.push(await plainGetMs(platform, row?.objectKey ?? '', sizeBytes));
+    }
+  } finally {
+    await db.end();
+  }
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const times = (value: number) => `${value.toFixed(2)}×`;
   return {
-    file: `${kind}, ${sizeBytes / mebibyte} MiB`,
-    'complete → succeeded': `${(elapsedMs / 1000).toFixed(1)} s`,
-    throughput: mibPerSecond(sizeBytes, elapsedMs),
+    file: `${kind}, ${sizeBytes / mebibyte} MiB, ${runs} runs`,
+    'complete → succeeded': spread(endToEndMs, seconds),
+    'attempt (claim → result)': spread(attemptMs, seconds),
+    'plain GET, same object': spread(getMs, seconds),
+    'throughput (attempt)': spread(attemptMs.map((ms) => sizeBytes / 1e6 / (ms / 1000)), (value) => `${value.toFixed(0)} MB/s`),
+    'GET ÷ attempt': spread(attemptMs.map((ms, index) => (getMs[index] as number) / ms), times),
+    'GET ÷ end to end': spread(endToEndMs.map((ms, index) => (getMs[index] as number) / ms), times),
     'worker peak RSS': `${Math.round(peak / mebibyte)} MiB`,
   };
 }
