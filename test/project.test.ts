@@ -107,8 +107,8 @@ describe('project.yml', () => {
   });
 
   it('gives an API key to the functions that invoke others', () => {
-    // Every API call may start a sweep (DESIGN "project.yml"); complete and sweep dispatch jobs.
-    const invokers = ['presign/create', 'presign/parts', 'presign/complete', 'presign/abort', 'presign/status', 'presign/retry', 'process/sweep'];
+    // Every API call may start a sweep (DESIGN "project.yml"); complete, sweep and process/file (handing its slot on) dispatch jobs.
+    const invokers = ['presign/create', 'presign/parts', 'presign/complete', 'presign/abort', 'presign/status', 'presign/retry', 'process/sweep', 'process/file'];
     for (const { fn, name } of functions) {
       if (invokers.includes(name)) expect(fn.annotations?.['provide-api-key'], name).toBe(true);
     }
