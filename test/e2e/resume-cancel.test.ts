@@ -4,6 +4,8 @@ import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addFiles,
+  announcements,
+  docsScreenshot,
   jobCard,
   launchChromium,
   mebibyte,
@@ -95,13 +97,22 @@ describe('an interrupted upload', () => {
     await expect.poll(() => partPuts(system.storeRequests).slice(putsBefore), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
 
     const statusBar = page.locator('.uppy-StatusBar');
+    const card = jobCard(page, name);
+    await expect.poll(() => card.getAttribute('data-activity')).toBe('uploading');
     await statusBar.getByRole('button', { name: 'Pause' }).click();
     await statusBar.getByRole('button', { name: 'Resume' }).waitFor();
+    // The card says the same as the status bar: paused, and how far it got.
+    await expect.poll(() => card.getAttribute('data-activity')).toBe('paused');
+    expect(await card.getByTestId('job-status').textContent()).toBe('Paused');
+    expect(await card.getByTestId('job-summary').textContent()).toMatch(/^Paused at \d+% of 16 MB$/);
+    await expect.poll(() => announcements(page)).toContain(`${name}: upload paused.`);
     await screenshot(page, '07a-paused');
+    await docsScreenshot(page, 'page-paused');
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     await statusBar.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => announcements(page)).toContain(`${name}: upload resumed.`);
 
-    await waitForJobStatus(jobCard(page, name), 'succeeded', 30_000);
+    await waitForJobStatus(card, 'succeeded', 30_000);
     expect(
       partPuts(system.storeRequests)
         .slice(putsBefore)

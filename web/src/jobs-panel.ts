@@ -218,11 +218,17 @@ export class JobsPanel {
   /** Polite announcements of what changed, in words: "report.csv: Done. CSV · 4 rows × 4 columns". */
   private announceChange(card: Card): void {
     const { jobId, filename } = card.model;
-    const status = card.model.job?.status ?? 'awaiting_upload';
+    const status = card.model.job?.status;
+    // Before its first view a restored card knows only its phase in this browser.
+    if (status === 'awaiting_upload' || (status === undefined && this.store.get(jobId)?.phase === 'uploading')) {
+      this.seenUploading.add(jobId);
+      card.announced = 'awaiting_upload';
+      return;
+    }
+    if (status === undefined) return;
     const previous = card.announced;
     card.announced = status;
-    if (status === 'awaiting_upload') this.seenUploading.add(jobId);
-    if (previous === status || status === 'awaiting_upload') return;
+    if (previous === status) return;
     // The state a reload finds is the starting point, not news.
     if (previous === undefined && !this.seenUploading.has(jobId)) return;
     this.announcer.say(`${filename}: ${statusLabels[status]}. ${cardStatus(card.model).summary}`);

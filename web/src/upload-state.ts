@@ -55,6 +55,7 @@ export class SpeedMeter {
   }
 }
 
+/** Rounded as Uppy rounds a file's percentage, so the card and the upload box show the same number. */
 export function uploadPercent(view: UploadView): number {
-  return view.bytesTotal > 0 ? Math.min(100, Math.floor((view.bytesUploaded / view.bytesTotal) * 100)) : 0;
+  return view.bytesTotal > 0 ? Math.min(100, Math.round((view.bytesUploaded / view.bytesTotal) * 100)) : 0;
 }
