@@ -1,4 +1,4 @@
-// `npm run bench [-- analyzers|system] [--size-mib N] [--quick]`: speed and memory, measured — not
+// `npm run bench [-- analyzers|csv|system] [--size-mib N] [--quick]`: speed and memory, measured — not
 // asserted in tests. Prints markdown tables and keeps them in bench/results.json (the last run);
 // the README's figures come from this script on the dev machine. `--quick` (smaller files, fewer
 // runs) finishes in under two minutes.
@@ -21,10 +21,10 @@ const calls = Number(values.calls ?? (quick ? '20' : '200'));
 /** The CSV comparison: the issue's 100 MiB file, five interleaved runs (32 MiB, three when quick). */
 const csvBench = quick ? { sizeBytes: 32 * mebibyte, runs: 3 } : { sizeBytes: 100 * mebibyte, runs: 5 };
 if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || !Number.isInteger(calls) || calls <= 0) {
-  console.error('usage: npm run bench [-- analyzers|system] [--size-mib N] [--calls N] [--quick]');
+  console.error('usage: npm run bench [-- analyzers|csv|system] [--size-mib N] [--calls N] [--quick]');
   process.exit(2);
 }
-const sections = positionals.length > 0 ? positionals : ['analyzers', 'system'];
+const sections = positionals.length > 0 ? positionals : ['analyzers', 'csv', 'system'];
 const rootDir = new URL('..', import.meta.url).pathname;
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}`;
 const recorded: { name: string; rows: Array<Record<string, string>>; notes?: string[] }[] = [];
@@ -44,6 +44,9 @@ console.log(table(built.sort((a, b) => a.qualifiedName.localeCompare(b.qualified
 if (sections.includes('analyzers')) {
   console.log(`\n## Analyzers (in process, ${sizeBytes / mebibyte} MiB each)\n`);
   show('analyzers', await benchAnalyzers(sizeBytes));
+}
+
+if (sections.includes('csv')) {
   console.log(`\n## CSV profile against anchors (same runs, one core, ${csvBench.sizeBytes / mebibyte} MiB file)\n`);
   const csv = await benchCsv(csvBench.sizeBytes, csvBench.runs);
   show('csv', csv.rows, csv.notes);

@@ -1,9 +1,9 @@
 import { fitToBudget } from './csv/budget.js';
 import { ColumnProfile, type CsvColumnSummary } from './csv/column.js';
 import { detectHeader, type ColumnShape, type FirstCell, type HeaderDecision } from './csv/header.js';
-import { CsvTokenizer, type CsvRecordSink, type Malformation } from './csv/tokenizer.js';
+import { CsvTokenizer, unescapeQuotes, type CsvRecordSink, type Malformation } from './csv/tokenizer.js';
 import { cutText } from './csv/value-counts.js';
-import { CellReader } from './csv/values.js';
+import { CellReader, kindString } from './csv/values.js';
 import { filenameExtension, hasBinarySignature, normalizeMediaType } from './sniff.js';
 import type { Analyzer, FileInfo } from './types.js';
 
@@ -140,8 +140,8 @@ export function detectDelimiter(sample: Uint8Array, wholeFile: boolean, declared
   return best?.delimiter ?? (declaredTsv ? '\t' : ',');
 }
 
-/** A cell of the first row, kept until the header is decided: its bytes (up to maxCellBytes) and full length. */
-type KeptCell = { bytes: Uint8Array; length: number };
+/** A cell of the first row, kept until the header is decided: its bytes (up to maxCellBytes) as the tokenizer gave them. */
+type KeptCell = { bytes: Uint8Array; length: number; escapedQuotes: number };
 type RowPosition = { record: number; line: number };
 
 class CsvSink implements CsvRecordSink {
@@ -197,13 +197,14 @@ class CsvSink implements CsvRecordSink {
     this.tokenizer.write(prefix);
   }
 
-  cell(column: number, bytes: Uint8Array, start: number, end: number, length: number): void {
+  cell(column: number, bytes: Uint8Array, start: number, end: number, length: number, escapedQuotes: number): void {
     if (this.sampleCells !== null && column < maxSampleColumns) {
-      const text = utf8.decode(bytes.subarray(start, Math.min(end, start + maxSampleCellChars * 4)));
+      // Twice the characters' worth of bytes: escaped quotes take two.
+      const text = unescapeQuotes(utf8.decode(bytes.subarray(start, Math.min(end, start + maxSampleCellChars * 8))), escapedQuotes);
       this.sampleCells.push(text.length > maxSampleCellChars || length > end - start ? `${cutText(text, maxSampleCellChars)}…` : text);
     }
     if (this.records === 0) {
-      this.firstRow.push({ bytes: bytes.slice(start, end), length });
+      this.firstRow.push({ bytes: bytes.slice(start, end), length, escapedQuotes });
       return;
     }
     let profile = this.profiles[column];
@@ -212,7 +213,7 @@ class CsvSink implements CsvRecordSink {
       this.profiles.push(new ColumnProfile(this.reader, minDistinctPerColumn));
       profile = this.profiles[column];
     }
-    profile.add(bytes, start, end, length);
+    profile.add(bytes, start, end, length, escapedQuotes);
   }
 
   record(fields: number, line: number, malformation: Malformation | null): void {
@@ -243,13 +244,15 @@ class CsvSink implements CsvRecordSink {
 
   private decideHeader(): HeaderDecision {
     const dataRows = this.records - 1;
-    const first: FirstCell[] = this.firstRow.map(({ bytes, length }) => {
+    const first: FirstCell[] = this.firstRow.map(({ bytes, length, escapedQuotes }) => {
       let start = 0;
       let end = bytes.length;
       while (start < end && (bytes[start] === 0x20 || bytes[start] === 0x09)) start += 1;
       while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end -= 1;
-      const text = utf8.decode(bytes.subarray(start, end));
-      return { text, kind: start === end ? null : this.reader.classify(bytes, start, end), length: length > bytes.length ? length : text.length };
+      const text = unescapeQuotes(utf8.decode(bytes.subarray(start, end)), escapedQuotes);
+      // A name holding a quote is text whatever else it holds.
+      const kind = start === end ? null : escapedQuotes > 0 ? kindString : this.reader.classify(bytes, start, end);
+      return { text, kind, length: length > bytes.length ? length : text.length };
     });
     const shapes: ColumnShape[] = this.profiles.map((profile) => {
       const summary = profile.summary('', dataRows, 0);
@@ -269,7 +272,7 @@ class CsvSink implements CsvRecordSink {
     const header = this.records > 0 ? this.decideHeader() : { hasHeader: false, reason: 'The file has no rows.' };
     const rows = Math.max(0, this.records - (header.hasHeader ? 1 : 0));
     if (!header.hasHeader) {
-      this.firstRow.forEach((cell, column) => this.profiles[column]?.add(cell.bytes, 0, cell.bytes.length, cell.length));
+      this.firstRow.forEach((cell, column) => this.profiles[column]?.add(cell.bytes, 0, cell.bytes.length, cell.length, cell.escapedQuotes));
     }
     const dataRow = (record: number) => record - (header.hasHeader ? 1 : 0);
     const names = this.profiles.map((_, column) => {
@@ -313,7 +316,7 @@ class CsvSink implements CsvRecordSink {
   private firstRowName(column: number): string {
     const cell = this.firstRow[column];
     if (cell === undefined) return '';
-    const name = utf8.decode(cell.bytes).trim();
+    const name = unescapeQuotes(utf8.decode(cell.bytes), cell.escapedQuotes).trim();
     return name.length > maxNameChars || cell.length > cell.bytes.length ? `${cutText(name, maxNameChars)}…` : name;
   }
 }

@@ -62,6 +62,22 @@ describe('csv column profiles', () => {
     });
   });
 
+  it('counts a quoted value with escaped quotes as the value it spells, in any chunking', async () => {
+    const text = 'quote,n\n"say ""hi""",1\nsay hi,2\n"say ""hi""",3\n"x",4\nx,5\n';
+    const summary = (await analyze(bytes(text), 'text/csv', 'q.csv')).results.csv as CsvSummary;
+    expect(column(summary, 0)).toMatchObject({
+      distinct: 3,
+      topValues: [
+        { value: 'say "hi"', count: 2 },
+        { value: 'x', count: 2 },
+        { value: 'say hi', count: 1 },
+      ],
+      minLength: 1,
+      maxLength: 8,
+    });
+    expect(summary.sampleRows[0]).toEqual(['say "hi"', '1']);
+  });
+
   it('estimates distinct values past the exact bound (HyperLogLog, within 5 %)', async () => {
     const summary = await profile(csv('id,code', 60_000, (index) => `${index},${index % 500}`));
     const ids = column(summary, 0);

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { CsvTokenizer, type CsvRecordSink, type Malformation } from '../../src/analyzers/csv/tokenizer.js';
+import { CsvTokenizer, unescapeQuotes, type CsvRecordSink, type Malformation } from '../../src/analyzers/csv/tokenizer.js';
 
 type Parsed = { rows: string[][]; lines: number[]; malformations: (Malformation | null)[] };
 
@@ -9,8 +9,8 @@ function tokenize(text: string, chunkSize: number, delimiter = ','): Parsed {
   const parsed: Parsed = { rows: [], lines: [], malformations: [] };
   let row: string[] = [];
   const sink: CsvRecordSink = {
-    cell(_column, bytes, start, end) {
-      row.push(Buffer.from(bytes.subarray(start, end)).toString('utf8'));
+    cell(_column, bytes, start, end, _length, escapedQuotes) {
+      row.push(unescapeQuotes(Buffer.from(bytes.subarray(start, end)).toString('utf8'), escapedQuotes));
     },
     record(_fields, line, malformation) {
       parsed.rows.push(row);

@@ -15,6 +15,7 @@ import {
   kindDecimal,
   kindInteger,
   kindNull,
+  kindString,
   type CellKind,
   type CellKindName,
   type CellReader,
@@ -152,7 +153,7 @@ export class ColumnProfile implements WeightedValueSink {
    * the column has seen costs a hash and a lookup; only a new one is read, and its length and
    * extremes looked at (the same value cannot change them).
    */
-  add(bytes: Uint8Array, start: number, end: number, length: number): void {
+  add(bytes: Uint8Array, start: number, end: number, length: number, escapedQuotes: number): void {
     // Bytes of a cut cell past the kept ones (each counted as a character).
     const beyondKept = length - (end - start);
     const cut = beyondKept > 0;
@@ -163,20 +164,21 @@ export class ColumnProfile implements WeightedValueSink {
     const { hash, check } = cellHash;
     const counts = this.counts;
     if (!counts.tallying) {
-      this.addUntallied(bytes, start, end, beyondKept, hash);
+      this.addUntallied(bytes, start, end, beyondKept - escapedQuotes, hash, escapedQuotes > 0);
       return;
     }
     const slot = counts.find(hash, check);
     if (slot >= 0) {
       // Cut cells alike in their kept bytes may differ in length.
-      if (cut && counts.kindAt(slot) !== kindNull) this.addLength(this.charactersOf(bytes, start, end) + beyondKept);
+      if (cut && counts.kindAt(slot) !== kindNull) this.addLength(this.charactersOf(bytes, start, end) + beyondKept - escapedQuotes);
       return;
     }
     const reader = this.reader;
-    const kind = reader.classify(bytes, start, end);
+    // A value holding a quote is text; its doubled quotes count once.
+    const kind = escapedQuotes > 0 ? kindString : reader.classify(bytes, start, end);
     const value = kind === kindInteger || kind === kindDecimal ? reader.number : kind === kindDate || kind === kindDatetime ? reader.time : Number.NaN;
-    const characters = this.charactersOf(bytes, start, end) + beyondKept;
-    counts.insert(hash, check, kind, value, characters, bytes, start, end, cut);
+    const characters = this.charactersOf(bytes, start, end) + beyondKept - escapedQuotes;
+    counts.insert(hash, check, kind, value, characters, bytes, start, end, cut, escapedQuotes > 0);
     if (kind === kindNull) return;
     this.addLength(characters);
     if (kind === kindInteger || kind === kindDecimal) this.addExtremes(value, kind === kindInteger && reader.exactInteger, bytes, start, end);
@@ -184,14 +186,14 @@ export class ColumnProfile implements WeightedValueSink {
   }
 
   /** A cell of a column no longer tallied: read and counted on its own. */
-  private addUntallied(bytes: Uint8Array, start: number, end: number, beyondKept: number, hash: number): void {
+  private addUntallied(bytes: Uint8Array, start: number, end: number, extraCharacters: number, hash: number, holdsQuote: boolean): void {
     const reader = this.reader;
-    const kind = reader.classify(bytes, start, end);
+    const kind = holdsQuote ? kindString : reader.classify(bytes, start, end);
     this.counts.addUntallied(hash, kind);
     const value = kind === kindInteger || kind === kindDecimal ? reader.number : kind === kindDate || kind === kindDatetime ? reader.time : Number.NaN;
     this.addWeighted(kind, value, 1);
     if (kind === kindNull) return;
-    this.addLength(this.charactersOf(bytes, start, end) + beyondKept);
+    this.addLength(this.charactersOf(bytes, start, end) + extraCharacters);
     if (kind === kindInteger || kind === kindDecimal) this.addExtremes(value, kind === kindInteger && reader.exactInteger, bytes, start, end);
     else if (kind === kindDate || kind === kindDatetime) this.addTimeExtremes(value, bytes, start, end);
   }

@@ -12,20 +12,24 @@
 // never uses inside a multi-byte character, and indexing a Uint8Array is about twice as fast as
 // charCodeAt here, with no decoding pass. Cells are handed over as a range of the current chunk
 // (`bytes`, `start`, `end`), not as strings: most cells are only looked at, and a string per cell
-// is what made the profile slow. A cell that spans two chunks or holds a doubled quote is
-// assembled, up to `maxCellBytes`; its full length is still counted. Cells past `maxColumns` are
-// counted, not kept, so a 50 MB line of `a,a,a,...` or one endless quoted field costs no memory.
+// is what made the profile slow. A quoted cell is handed over as written between its quotes,
+// each escaped quote still doubled, with their count: RFC 4180's escaping has one spelling per
+// value, so equal values have equal bytes, and copying to unescape showed in profiles. A cell
+// that spans two chunks is assembled, up to `maxCellBytes`; its full length is still counted.
+// Cells past `maxColumns` are counted, not kept, so a 50 MB line of `a,a,a,...` or one endless
+// quoted field costs no memory.
 
 export type Malformation = 'quote-in-unquoted-field' | 'text-after-closing-quote' | 'unclosed-quote';
 
 export interface CsvRecordSink {
   /**
    * Cell `column` (0-based) of the current record is `bytes.subarray(start, end)`, as far as it
-   * was kept: `length` is its full length in bytes, more than `end - start` when it was cut at
-   * `maxCellBytes`. Only called for columns below `maxColumns`. The bytes are only valid during
-   * the call.
+   * was kept, each `""` in it standing for one quote when `escapedQuotes` is above 0 (see
+   * unescapeQuotes): `length` is its full length in bytes as written, more than
+   * `end - start` when it was cut at `maxCellBytes`. Only called for columns below `maxColumns`.
+   * The bytes are only valid during the call.
    */
-  cell(column: number, bytes: Uint8Array, start: number, end: number, length: number): void;
+  cell(column: number, bytes: Uint8Array, start: number, end: number, length: number, escapedQuotes: number): void;
   /** The record that began on `line` (1-based, physical lines) ended with `fields` fields. */
   record(fields: number, line: number, malformation: Malformation | null): void;
 }
@@ -42,6 +46,7 @@ const quoteInQuoted = 3;
 type State = 0 | 1 | 2 | 3;
 /** The assembly buffer starts small and doubles up to `maxCellBytes`. */
 const initialPendingBytes = 256;
+const quotePair = Uint8Array.of(quote, quote);
 /** Below this many bytes a cell piece is copied byte by byte rather than through a subarray. */
 const shortCopyBytes = 64;
 
@@ -60,6 +65,8 @@ export class CsvTokenizer {
   private pendingKept = 0;
   private pendingLength = 0;
   private assembled = false;
+  /** Escaped quotes (`""`) in the current cell, each still written as two. */
+  private escapedQuotes = 0;
 
   /** Non-zero for the bytes that end or open something: the delimiter, quote, LF and CR. */
   private readonly special = new Uint8Array(256);
@@ -159,12 +166,15 @@ export class CsvTokenizer {
       // quoteInQuoted
       const code = text[index] as number;
       if (code === quote) {
-        // An escaped quote: the cell so far and one quote, which is the character at
-        // `segmentEnd` (the first quote) or, when that one ended the last piece, this one.
-        this.append(text, segmentStart, segmentEnd + 1);
+        // An escaped quote, kept as written: the segment goes on, unless its first quote ended
+        // the last chunk, whose part of the cell is already kept without it.
+        this.escapedQuotes += 1;
+        if (index === 0) {
+          this.append(quotePair, 0, 2);
+          segmentStart = 1;
+        }
         state = quoted;
         index += 1;
-        segmentStart = index;
       } else if (code === delimiter) {
         this.emit(text, segmentStart, segmentEnd);
         this.column += 1;
@@ -203,15 +213,16 @@ export class CsvTokenizer {
   private emit(text: Uint8Array, start: number, end: number): void {
     if (this.column < this.maxColumns) {
       if (!this.assembled) {
-        this.sink.cell(this.column, text, start, end, end - start);
+        this.sink.cell(this.column, text, start, end, end - start, this.escapedQuotes);
       } else {
         this.append(text, start, end);
-        this.sink.cell(this.column, this.pending, 0, this.pendingKept, this.pendingLength);
+        this.sink.cell(this.column, this.pending, 0, this.pendingKept, this.pendingLength, this.escapedQuotes);
       }
     }
     this.pendingKept = 0;
     this.pendingLength = 0;
     this.assembled = false;
+    this.escapedQuotes = 0;
   }
 
   /** Adds `text[start..end)` to the cell being assembled, within `maxCellBytes`. */
@@ -251,4 +262,12 @@ export class CsvTokenizer {
     }
     this.line += 1;
   }
+}
+
+/**
+ * The cell's text with each `""` read as one quote, for the `escapedQuotes` a cell reported
+ * (none: the text as it is). Only for what is shown: a sample, a top value.
+ */
+export function unescapeQuotes(text: string, escapedQuotes: number): string {
+  return escapedQuotes === 0 ? text : text.replaceAll('""', '"');
 }

@@ -54,7 +54,7 @@ const hashField = 0;
 const checkField = 1;
 /** 0 marks an empty slot: a live entry counts at least 1. */
 const countField = 2;
-/** characters << 5 | cut << 4 | kind. */
+/** characters << 6 | escaped quotes << 5 | cut << 4 | kind. */
 const metaField = 3;
 /** The number (integers, decimals) or epoch milliseconds (dates) the value reads as, else NaN. */
 const valueField = 4;
@@ -62,9 +62,11 @@ const valueField = 4;
 const pendingField = 5;
 const kindMask = 0xf;
 const cutBit = 0x10;
-const characterShift = 5;
+/** The kept bytes write each quote of the value as two (the tokenizer hands quoted cells over as written). */
+const escapedBit = 0x20;
+const characterShift = 6;
 /** Lengths kept beside the kind: cut cells are never longer than maxCellBytes, others fit easily. */
-const maxKeptCharacters = 2 ** 26 - 1;
+const maxKeptCharacters = 2 ** 25 - 1;
 
 /** A purge's survivors, kept here between taking them out and putting them back. */
 let scratch = new Float64Array(0);
@@ -130,7 +132,7 @@ export class ValueCounts {
   }
 
   /** A value `find` did not hold, once, with what was read of it. */
-  insert(hash: number, check: number, kind: CellKind, value: number, characters: number, bytes: Uint8Array, start: number, end: number, cut: boolean): void {
+  insert(hash: number, check: number, kind: CellKind, value: number, characters: number, bytes: Uint8Array, start: number, end: number, cut: boolean, escaped: boolean): void {
     if (this.size >= this.capacity) this.purge();
     if (this.size + 1 > this.slots * maxLoad) this.rebuild(this.slots * 2, 0);
     if (kind === kindNull) {
@@ -138,8 +140,9 @@ export class ValueCounts {
     } else {
       this.distinctSketch?.add(hash >>> 0);
     }
-    const meta = (Math.min(characters, maxKeptCharacters) << characterShift) | (cut ? cutBit : 0) | kind;
-    const textStart = this.keepBytes(bytes, start, Math.min(end, start + maxDisplayBytes));
+    const meta = (Math.min(characters, maxKeptCharacters) << characterShift) | (escaped ? escapedBit : 0) | (cut ? cutBit : 0) | kind;
+    // Twice the bytes where quotes are written doubled.
+    const textStart = this.keepBytes(bytes, start, Math.min(end, start + (escaped ? 2 : 1) * maxDisplayBytes));
     this.place(hash, check, 1, meta, value, 1, textStart, this.arenaUsed - textStart);
   }
 
@@ -202,9 +205,12 @@ export class ValueCounts {
   private textOf(slot: number): string {
     const start = this.textAt[slot * 2] as number;
     const length = this.textAt[slot * 2 + 1] as number;
-    const text = utf8.decode(this.arena.subarray(start, start + length));
-    const cut = ((this.table[slot * stride + metaField] as number) & cutBit) !== 0;
-    if (!cut && length < maxDisplayBytes && text.length <= maxDisplayChars) return text;
+    const meta = this.table[slot * stride + metaField] as number;
+    const decoded = utf8.decode(this.arena.subarray(start, start + length));
+    const text = (meta & escapedBit) !== 0 ? decoded.replaceAll('""', '"') : decoded;
+    const cut = (meta & cutBit) !== 0;
+    const keptAtMost = ((meta & escapedBit) !== 0 ? 2 : 1) * maxDisplayBytes;
+    if (!cut && length < keptAtMost && text.length <= maxDisplayChars) return text;
     return `${cutText(text, maxDisplayChars)}…`;
   }
 
