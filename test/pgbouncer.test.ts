@@ -10,6 +10,7 @@ import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadDatabaseConfig } from '../src/config.js';
 import { createSql, DatabaseUnavailableError, type Actor, type Sql, type SqlOptions } from '../src/db/client.js';
+import { pickDispatchable } from '../src/db/dispatch.js';
 import { findJob, insertJob, listJobEvents } from '../src/db/jobs.js';
 import { defaultMigrationsDirectory, migrate } from '../src/db/migrate.js';
 import { claimJob, markUploaded, succeedJob } from '../src/jobs/transitions.js';
@@ -152,6 +153,25 @@ describe.skipIf(missing)(missing ? `PgBouncer in transaction mode (${pgBouncerMi
     expect(await succeedJob(db, claimed.fence, { file: { size: fields.size } }, { activationId: claimed.activationId, codeVersion: 'v2' })).toMatchObject({ status: 'succeeded' });
     expect(await findJob(db, job.id)).toMatchObject({ status: 'succeeded', attempts: 1, result: { file: { size: fields.size } } });
     expect((await listJobEvents(db, job.id)).map((event) => event.event)).toEqual(['created', 'uploaded', 'claimed', 'succeeded']);
+  });
+
+  it('reserves jobs for dispatch through the pool: concurrent picks take each job once and never more than the cap', async () => {
+    const url = await pooledDatabase();
+    await migrate(url, { caCert: server.caCert });
+    const db = pooledClient(url, 4);
+    const api: Actor = { activationId: 'act-api', codeVersion: 'v1' };
+    for (let index = 0; index < 12; index += 1) {
+      const { fields } = newJobFields();
+      await insertJob(db, fields, api);
+      await markUploaded(db, fields.id, api);
+    }
+    // The advisory lock is transaction-scoped, so it holds on whichever server connection the pick lands.
+    const picks = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((n) => pickDispatchable(db, { actor: { activationId: `act-${n}`, codeVersion: 'v1' }, maxConcurrentJobs: 5, limit: 2, redispatchAfterSeconds: 60 })),
+    );
+    const reserved = picks.flatMap((pick) => pick.picked.map((job) => job.id));
+    expect(reserved).toHaveLength(5);
+    expect(new Set(reserved).size).toBe(5);
   });
 
   describe('query deadlines', () => {
