@@ -68,6 +68,8 @@ export type CsvSummary = {
   columns: number;
   hasHeader: boolean;
   headerReason: string;
+  /** The first row's names for the columns in `columnProfiles` (cut as their names are); null without a header. */
+  header: string[] | null;
   /**
    * One per column in order, the first `columnProfiles.length` of them: `detail: 'full'` with
    * top values, quantiles and a histogram, or `'compact'` (counts, type, range) where the
@@ -298,6 +300,7 @@ class CsvSink implements CsvRecordSink {
         columns: this.columns,
         hasHeader: header.hasHeader,
         headerReason: header.reason,
+        header: header.hasHeader ? [] : null,
         columnProfiles: [],
         profiledColumns: this.profiles.length,
         raggedRows: this.raggedRows,

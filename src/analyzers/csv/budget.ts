@@ -1,6 +1,7 @@
 // Fits the CSV summary into its byte budget: the counts always, then as many column profiles as
 // fit, in column order, in full (top values, quantiles, histogram) while there is room and
-// compact (counts, type, range) after that. What was cut is said in `incomplete`.
+// compact (counts, type, range) after that, each with its name in `header`. What was cut is said
+// in `incomplete`.
 
 import type { CsvColumnSummary } from './column.js';
 import type { CompactProfile, CsvSummary, ProfileEntry } from '../csv.js';
@@ -34,22 +35,28 @@ export function fitToBudget(summary: CsvSummary, profiles: (topValues: number) =
   const all = profiles(topValues);
   const full = all.map((profile): ProfileEntry => ({ ...profile, detail: 'full' }));
   const compacts = all.map(compact);
-  // Each entry costs its JSON and a comma.
-  const fullBytes = full.map((entry) => jsonBytes(entry) + 1);
-  const compactBytes = compacts.map((entry) => jsonBytes(entry) + 1);
-  // Full profiles in column order while every later column still fits compact, then compact ones
-  // while they fit.
+  // Each entry costs its JSON and a comma, and with a header its name again in `header`.
+  const nameBytes = all.map((profile) => (summary.header === null ? 0 : jsonBytes(profile.name) + 1));
+  const fullBytes = full.map((entry, column) => jsonBytes(entry) + 1 + (nameBytes[column] as number));
+  const compactBytes = compacts.map((entry, column) => jsonBytes(entry) + 1 + (nameBytes[column] as number));
+  // When every column fits compact, full profiles in column order while every later column
+  // still fits compact. When not, the first columns in full within half the room, then compact
+  // ones while they fit: a wide file keeps a readable start and lists as many columns as it can.
   const laterCompact = compactBytes.map((_, column) => compactBytes.slice(column + 1).reduce((sum, bytes) => sum + bytes, 0));
+  const allFitCompact = (laterCompact[0] ?? 0) + (compactBytes[0] ?? 0) <= available;
+  const fullRoom = allFitCompact ? available : available / 2;
   const entries: ProfileEntry[] = [];
   let inFull = true;
+  let usedFull = 0;
   for (let column = 0; column < all.length; column += 1) {
     const fullCost = fullBytes[column] as number;
     const compactCost = compactBytes[column] as number;
-    inFull &&= fullCost + (laterCompact[column] as number) <= available;
+    inFull &&= allFitCompact ? fullCost + (laterCompact[column] as number) <= available : usedFull + fullCost <= fullRoom;
     const [entry, cost] = inFull ? [full[column] as ProfileEntry, fullCost] : [compacts[column] as ProfileEntry, compactCost];
     if (cost > available) break;
     entries.push(entry);
     available -= cost;
+    if (inFull) usedFull += cost;
   }
   const compacted = entries.filter((entry) => entry.detail === 'compact').length;
   if (compacted > 0) {
@@ -61,6 +68,7 @@ export function fitToBudget(summary: CsvSummary, profiles: (topValues: number) =
     fitted.incomplete.push(`To fit the result, only the first ${entries.length} of ${all.length} profiled columns are listed.`);
   }
   fitted.columnProfiles = entries;
+  if (fitted.header !== null) fitted.header = entries.map((entry) => entry.name);
   fitted.complete = fitted.incomplete.length === 0;
   return fitted;
 }
