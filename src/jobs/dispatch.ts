@@ -116,6 +116,12 @@ export function canInvoke(context: InvokeContext): boolean {
  */
 export async function dispatchJob(jobId: string, o: DispatchOptions): Promise<DispatchOutcome> {
   try {
+    if (!canInvoke(o.context)) {
+      // No API host or key: nothing can be invoked from here. Say so on the job, and reserve nothing.
+      log.warn('dispatch not configured (__OW_API_HOST, FUNCTIONS_ACCESS_KEY); the job stays queued for the sweep', { jobId });
+      await appendJobEvent(o.db, jobId, 'dispatch_failed', o.actor, { reason: 'not_configured' });
+      return 'invoke_failed';
+    }
     const { picked, free } = await pickDispatchable(o.db, { actor: o.actor, maxConcurrentJobs: o.maxConcurrentJobs, limit: 1, redispatchAfterSeconds });
     const job = picked[0];
     if (job !== undefined) return await start(job, o);
@@ -143,6 +149,7 @@ export interface DispatchRound {
  */
 export async function dispatchDueJobs(o: DispatchOptions & { limit: number; stopAt?: number; signal?: AbortSignal }): Promise<DispatchRound> {
   const round: DispatchRound = { dispatched: 0, capped: false };
+  if (!canInvoke(o.context)) return { ...round, stoppedBy: 'invoke_failed' };
   const timeLeft = () => Date.now() < (o.stopAt ?? Number.POSITIVE_INFINITY) && o.signal?.aborted !== true;
   while (round.dispatched < o.limit && timeLeft()) {
     const wanted = Math.min(dispatchBatchSize, o.limit - round.dispatched);
