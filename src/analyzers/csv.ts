@@ -122,7 +122,8 @@ class FieldCounter implements CsvRecordSink {
  * Delimiter vote over the first records of the sample, each candidate tokenized as the file
  * will be: how many records share the candidate's most common field count (above one); the
  * most consistent wins, then the most fields. The last record is left out unless the sample is
- * the whole file, since the sample may cut it. A declared TSV keeps tab whenever it splits a record.
+ * the whole file or holds no other, since the sample may cut it. A declared TSV keeps tab
+ * whenever it splits a record.
  */
 export function detectDelimiter(sample: Uint8Array, wholeFile: boolean, declaredTsv: boolean): Delimiter {
   let best: { delimiter: Delimiter; agreeing: number; fields: number } | null = null;
@@ -130,8 +131,11 @@ export function detectDelimiter(sample: Uint8Array, wholeFile: boolean, declared
     const counter = new FieldCounter();
     const tokenizer = new CsvTokenizer(delimiter.charCodeAt(0), counter, 0, 0);
     tokenizer.write(sample);
-    if (wholeFile) tokenizer.end();
-    const records = counter.fields.slice(0, delimiterSampleRecords);
+    tokenizer.end();
+    // The sample may cut its last record short; it counts only when it is the only one (a first
+    // row longer than the sample, as a header of thousands of names is).
+    const complete = wholeFile || counter.fields.length === 1 ? counter.fields : counter.fields.slice(0, -1);
+    const records = complete.slice(0, delimiterSampleRecords);
     if (declaredTsv && delimiter === '\t' && records.some((fields) => fields > 1)) return '\t';
     const frequency = new Map<number, number>();
     for (const fields of records) if (fields > 1) frequency.set(fields, (frequency.get(fields) ?? 0) + 1);

@@ -41,6 +41,9 @@ describe('csv analyzer', () => {
     const semicolon = await csvSummary('product;price\nApple;1,20\nPear;0,95\nPlum;2,05\n');
     expect(semicolon).toMatchObject({ delimiter: 'semicolon', columns: 2, rows: 3 });
     expect((await csvSummary('a|b|c\n1|2|3\n4|5|6\n')).delimiter).toBe('pipe');
+    // A first row longer than the 16 KiB sample still tells the delimiter.
+    const wide = Array.from({ length: 3000 }, (_, column) => `name_${column}`).join(';');
+    expect(await csvSummary(`${wide}\n${wide.replaceAll('name_', '')}\n`)).toMatchObject({ delimiter: 'semicolon', columns: 3000, rows: 1 });
   });
 
   it('profiles a file longer than the delimiter sample, fed in any chunking', async () => {
