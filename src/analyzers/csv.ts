@@ -37,7 +37,7 @@ export const maxCellBytes = 4 * 1024;
 const distinctValuesTracked = 64 * 1024;
 const minDistinctPerColumn = 16;
 const maxDistinctPerColumn = 1024;
-/** Top values listed per column (fewer when the budget needs the room). */
+/** Top values listed per full column profile (compact ones, which the budget may need, list none). */
 const maxTopValues = 10;
 const sampleRowCount = 5;
 const maxSampleColumns = 50;
@@ -90,6 +90,7 @@ export type CsvSummary = {
    * running to the end of the file.
    */
   malformedRows: number;
+  /** As `firstRaggedRows`; row 0 is the header. */
   firstMalformedRows: { row: number; line: number; problem: Malformation }[];
   /** The first data rows, cells cut to 100 characters, up to the first 50 columns. */
   sampleRows: string[][];
@@ -160,9 +161,9 @@ class CsvSink implements CsvRecordSink {
   /** Records read, the first (a header or not) included. */
   private records = 0;
   private columns = 0;
+  private widestRecord = 0;
   private readonly firstRow: KeptCell[] = [];
   private readonly profiles: ColumnProfile[] = [];
-  private distinctPerColumn = maxDistinctPerColumn;
   private raggedRows = 0;
   private readonly firstRaggedRows: (RowPosition & { fields: number })[] = [];
   private malformedRows = 0;
@@ -224,6 +225,7 @@ class CsvSink implements CsvRecordSink {
 
   record(fields: number, line: number, malformation: Malformation | null): void {
     this.records += 1;
+    if (fields > this.widestRecord) this.widestRecord = fields;
     if (this.sampleCells !== null) {
       if (fields > maxSampleColumns) this.sampleTruncated = true;
       this.samples.push(this.sampleCells);
@@ -236,9 +238,9 @@ class CsvSink implements CsvRecordSink {
     }
     if (this.records === 1) {
       this.columns = fields;
-      this.distinctPerColumn = perColumnDistinct(Math.min(fields, maxProfiledColumns));
+      const distinctPerColumn = perColumnDistinct(Math.min(fields, maxProfiledColumns));
       for (let column = 0; column < Math.min(fields, maxProfiledColumns); column += 1) {
-        this.profiles.push(new ColumnProfile(this.reader, this.distinctPerColumn));
+        this.profiles.push(new ColumnProfile(this.reader, distinctPerColumn));
       }
       return;
     }
@@ -291,8 +293,9 @@ class CsvSink implements CsvRecordSink {
         `A quote opened on line ${this.unclosedQuote.line} is never closed: the ${this.unclosedQuote.linesAfter} lines after it were read as one field.`,
       );
     }
-    const widest = Math.max(this.columns, this.profiles.length);
-    if (widest > maxProfiledColumns) incomplete.push(`Only the first ${maxProfiledColumns} columns are profiled; rows have up to ${widest} or more.`);
+    if (this.widestRecord > maxProfiledColumns) {
+      incomplete.push(`Only the first ${maxProfiledColumns} columns are profiled; the widest row has ${this.widestRecord}.`);
+    }
     const samples = this.samples.slice(header.hasHeader ? 1 : 0, (header.hasHeader ? 1 : 0) + sampleRowCount);
     return fitToBudget(
       {
