@@ -33,6 +33,7 @@ export type HeaderDecision = { hasHeader: boolean; reason: string };
 /** Evidence listed in a reason; the counts cover all of it. */
 const maxListedEvidence = 3;
 const maxQuotedNameChars = 24;
+const wholeNumber = /^\d+$/;
 
 const typeNames: Record<ColumnType, string> = {
   integer: 'whole numbers',
@@ -145,4 +146,3 @@ function yearLikeNames(first: readonly FirstCell[], secondRow: readonly string[]
   }
 }
 
-const wholeNumber = /^\d+$/;

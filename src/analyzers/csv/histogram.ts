@@ -5,7 +5,7 @@
 // well (…, 0.2, 1, 2, 10, 20, … for numbers; seconds, minutes, hours, days, then doubling days
 // for dates).
 
-/** Most bins a histogram holds; a result shows between a fifth of this and all of it. */
+/** Most bins a histogram holds; a result usually shows between a fifth of this and all of it. */
 export const maxHistogramBins = 64;
 /** Values (distinct ones, each with its weight) held back to choose the first width from their range. */
 const firstEstimateValues = 256;
