@@ -25,9 +25,9 @@ export const singlePutUrlExpirySeconds = 15 * 60;
 export const partUrlExpirySeconds = 15 * 60;
 /** How long a job waits for its bytes before the sweep expires it: a multi-GB upload over a slow line can take hours, and resuming after a reload must stay possible. */
 export const uploadWindowSeconds = 24 * 60 * 60;
-/** Spaces' minimum part is 5 MiB (PLATFORM-FACTS "Spaces"); 8 MiB keeps the request count down and matches common S3 clients. */
+/** Spaces' minimum part is 5 MiB (docs/platform-facts.md "Spaces"); 8 MiB keeps the request count down and matches common S3 clients. */
 export const minPartSizeBytes = 8 * 1024 * 1024;
-/** Spaces' maximum part size (PLATFORM-FACTS "Spaces"). */
+/** Spaces' maximum part size (docs/platform-facts.md "Spaces"). */
 export const maxPartSizeBytes = 5 * 1024 * 1024 * 1024;
 /** S3/Spaces allow at most 10,000 parts per multipart upload. */
 export const maxPartCount = 10_000;
@@ -76,7 +76,7 @@ export const downloadUrlExpirySeconds = 5 * 60;
  * again every second); each URL is therefore valid for at least `downloadUrlExpirySeconds` minus this.
  */
 export const downloadUrlReuseSeconds = 60;
-/** A processing activation's lease: a dead activation is noticed within about a minute (DESIGN "Job state machine"). LEASE_SECONDS overrides it (tests use a few seconds). */
+/** A processing activation's lease: a dead activation is noticed within about a minute (docs/architecture.md "Job state machine"). LEASE_SECONDS overrides it (tests use a few seconds). */
 export const leaseSecondsDefault = 60;
 /** Heartbeats come four times per lease, so one or two slow database round trips never lose it. HEARTBEAT_SECONDS overrides it. */
 export const heartbeatSecondsDefault = 15;
@@ -87,7 +87,7 @@ export const retryBaseDelaySecondsDefault = 10;
 export const retryMaxDelaySeconds = 10 * 60;
 /**
  * process/file stops this share of its time before `__OW_DEADLINE` and releases the job, rather
- * than being SIGKILLed mid-write at the timeout (PLATFORM-FACTS "Functions limits": the timeout
+ * than being SIGKILLed mid-write at the timeout (docs/platform-facts.md "Functions limits": the timeout
  * includes initialization). Bounded below so a short test timeout still leaves time for the
  * release write, and above because the release is one database statement.
  */
@@ -127,7 +127,7 @@ export const sweepBatchSize = 50;
  * machine under a load of 20); a late one that finds the job taken again is a no-op.
  */
 export const redispatchAfterSeconds = 15;
-/** DigitalOcean allows 120 concurrent activations per namespace (PLATFORM-FACTS "Functions limits"); leave room for the web functions and the sweep. */
+/** DigitalOcean allows 120 concurrent activations per namespace (docs/platform-facts.md "Functions limits"); leave room for the web functions and the sweep. */
 export const maxConcurrentJobsDefault = 100;
 /** The async invoke answers at once (202); a slow one must not eat the web function's 10 s budget. */
 export const invokeTimeoutMs = 3_000;
@@ -161,9 +161,9 @@ export const webAnswerBudgetMsDefault = 6_000;
  * enough that an upload resumes within seconds of the recovery.
  */
 export const serviceUnavailableRetryAfterSeconds = 5;
-/** Close a warm container's idle connection so frozen containers do not hold the cluster's few slots (about 22 on 1 GB, PLATFORM-FACTS "Managed PostgreSQL"). */
+/** Close a warm container's idle connection so frozen containers do not hold the cluster's few slots (about 22 on 1 GB, docs/platform-facts.md "Managed PostgreSQL"). */
 export const databaseIdleTimeoutSeconds = 60;
-/** PgBouncer pools listen here in transaction mode, which cannot keep prepared statements (PLATFORM-FACTS "Managed PostgreSQL"). */
+/** PgBouncer pools listen here in transaction mode, which cannot keep prepared statements (docs/platform-facts.md "Managed PostgreSQL"). */
 export const pgBouncerPort = 25061;
 /** SDK attempts per S3 call (standard retry mode backs off on 5xx and 503 SlowDown). */
 export const storageMaxAttempts = 4;
@@ -277,7 +277,7 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   const caCert = rawCa === undefined || rawCa.toLowerCase() === noCaCert ? undefined : decodeCaCert(rawCa);
   const sslMode = new URL(url).searchParams.get('sslmode');
   // Managed PostgreSQL URLs carry sslmode=require, which postgres.js honours by encrypting
-  // WITHOUT verifying the server (PLATFORM-FACTS "Managed PostgreSQL"); `prefer` and `allow` are
+  // WITHOUT verifying the server (docs/platform-facts.md "Managed PostgreSQL"); `prefer` and `allow` are
   // the same, unverified (node_modules/postgres/src/connection.js). Refuse that silently weaker
   // setup: either give the CA or ask for verification against the system roots.
   if (caCert === undefined && (sslMode === 'require' || sslMode === 'prefer' || sslMode === 'allow')) {
@@ -488,7 +488,7 @@ export function loadDispatchConfig(env: Env = process.env): DispatchConfig {
 }
 
 /**
- * What the runtime tells an activation about itself (PLATFORM-FACTS "Invoking a function from
+ * What the runtime tells an activation about itself (docs/platform-facts.md "Invoking a function from
  * another"). Read per call, not cached: the Node runtime sets these per activation.
  */
 export interface ActivationContext {

@@ -5,7 +5,7 @@ import { serviceUnavailableRetryAfterSeconds } from './config.js';
 import { unavailableService, type UnavailableService } from './http/outage.js';
 import { describeError, log } from './log.js';
 
-/** Stable, upper-snake codes clients can branch on; the statuses are part of the API contract (DESIGN "HTTP API"). */
+/** Stable, upper-snake codes clients can branch on; the statuses are part of the API contract (docs/api.md). */
 export const errorStatuses = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,

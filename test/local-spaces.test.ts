@@ -1,5 +1,5 @@
 // The local Spaces stand-in: a private bucket that accepts only correctly signed, unexpired
-// requests, with the CORS rule a browser upload needs (PLATFORM-FACTS "Spaces").
+// requests, with the CORS rule a browser upload needs (docs/platform-facts.md "Spaces").
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,12 +36,12 @@ function clientFor(credentials: { accessKeyId: string; secretAccessKey: string }
     region: spaces.region,
     credentials,
     forcePathStyle: true,
-    // Current SDK defaults add CRC32 checksums that break presigned PUTs (PLATFORM-FACTS "Spaces").
+    // Current SDK defaults add CRC32 checksums that break presigned PUTs (docs/platform-facts.md "Spaces").
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
   });
-  // The SDK sends bucket-level requests as `/bucket/`; s3rver signs `/bucket` (PLATFORM-FACTS).
+  // The SDK sends bucket-level requests as `/bucket/`; s3rver signs `/bucket` (docs/platform-facts.md).
   s3.middlewareStack.add(
     (next) => (args) => {
       const request = args.request as { path?: unknown };

@@ -1,4 +1,4 @@
-// project.yml follows the deployer's rules (PLATFORM-FACTS.md "project.yml"), and the build gives
+// project.yml follows the deployer's rules (docs/platform-facts.md "project.yml"), and the build gives
 // every declared function the one bundle its .include names.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,7 +107,7 @@ describe('project.yml', () => {
   });
 
   it('gives an API key to the functions that invoke others', () => {
-    // Every API call may start a sweep (DESIGN "project.yml"); complete, sweep and process/file (handing its slot on) dispatch jobs.
+    // Every API call may start a sweep (docs/processing.md "The sweep"); complete, sweep and process/file (handing its slot on) dispatch jobs.
     const invokers = ['presign/create', 'presign/parts', 'presign/complete', 'presign/abort', 'presign/status', 'presign/retry', 'process/sweep', 'process/file'];
     for (const { fn, name } of functions) {
       if (invokers.includes(name)) expect(fn.annotations?.['provide-api-key'], name).toBe(true);

@@ -1,4 +1,4 @@
-// Every result is storable and small, whatever the file held (DESIGN "Processing": a byte budget
+// Every result is storable and small, whatever the file held (docs/processing.md: a byte budget
 // well under the platform's 1 MB). Two steps over the summaries runAnalyzers collected:
 //
 // 1. Storable: Postgres refuses U+0000 in json/jsonb ("unsupported Unicode escape sequence"), jsonb

@@ -1,4 +1,4 @@
-// The calls of the upload API (DESIGN.md "HTTP API"), one request each, typed both ways:
+// The calls of the upload API (docs/api.md), one request each, typed both ways:
 // every response is validated with the shared zod schemas, every failure becomes a SluiceApiError.
 // No retries here: `uploadFile` owns the retry policy, and a caller making single calls decides
 // for itself. Isomorphic: global fetch only, no node: imports.

@@ -1,5 +1,5 @@
 // One error type for everything the client can fail on, shaped like the server's error format
-// (DESIGN.md: `{error: {code, message}}` with the HTTP status), so callers branch on `code` alone.
+// (docs/architecture.md: `{error: {code, message}}` with the HTTP status), so callers branch on `code` alone.
 
 /** Codes the client itself produces; every other code comes from the server (src/errors.ts). */
 export const clientErrorCodes = {

@@ -1,4 +1,4 @@
-// The wire format of the upload API (DESIGN.md "HTTP API", binding), written once and shared: the
+// The wire format of the upload API (docs/api.md, binding), written once and shared: the
 // server (src/http, packages/presign) parses requests with the request schemas and types its
 // responses with the response types; the client (src/client) validates every response with the
 // response schemas. Runs in browsers and Node alike, so nothing here may import node: modules.
@@ -8,7 +8,7 @@
 // check them so that the server stays the one authority.
 import * as z from 'zod';
 
-/** S3 allows part numbers 1..10,000 (PLATFORM-FACTS.md "Spaces"). */
+/** S3 allows part numbers 1..10,000 (docs/platform-facts.md "Spaces"). */
 export const maxPartNumber = 10_000;
 /** `parts` signs at most this many part URLs per call (issue 3). */
 export const maxPartsPerSignRequest = 100;
@@ -28,7 +28,7 @@ export const jobStatuses = [
 export const jobStatusSchema = z.enum(jobStatuses);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
-/** Statuses a job never leaves (DESIGN.md "Job state machine"). */
+/** Statuses a job never leaves (docs/architecture.md "Job state machine"). */
 export const terminalJobStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'rejected', 'cancelled', 'expired'];
 
 export const jobIdSchema = z.uuid();
@@ -197,7 +197,7 @@ export const limitsResponseSchema = z.looseObject({
 });
 export type LimitsResponse = z.infer<typeof limitsResponseSchema>;
 
-/** DESIGN.md "error format": a stable upper-snake code and a human sentence. */
+/** docs/api.md "Errors": a stable upper-snake code and a human sentence. */
 export const errorResponseSchema = z.looseObject({
   error: z.looseObject({
     code: z.string().regex(/^[A-Z][A-Z0-9_]*$/),

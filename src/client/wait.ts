@@ -1,5 +1,5 @@
 // Polls `status` until the job reaches one of the awaited statuses: processing happens in another
-// function with no push channel to the browser, so polling is the contract (DESIGN.md data flow).
+// function with no push channel to the browser, so polling is the contract (docs/architecture.md data flow).
 import type { SluiceClient } from './api.js';
 import { clientErrorCodes, SluiceApiError } from './errors.js';
 import { decideRetry, defaultRetryPolicy, sleep, type RetryNotice } from './retry.js';

@@ -3,7 +3,7 @@
 import type { JobStatus } from '../client/schemas.js';
 import type { Actor, Db } from './client.js';
 
-// The statuses are the wire contract's (DESIGN "Job state machine"); 0001_jobs.sql CHECKs the same list.
+// The statuses are the wire contract's (docs/architecture.md "Job state machine"); 0001_jobs.sql CHECKs the same list.
 export type { JobStatus };
 
 export type UploadKind = 'single' | 'multipart';

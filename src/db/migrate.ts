@@ -35,7 +35,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   try {
     // Transaction-scoped advisory locks serialise concurrent callers (two deploys, the dev
     // platform and a test) and, unlike session locks, also hold through PgBouncer's transaction
-    // pooling (PLATFORM-FACTS "Managed PostgreSQL").
+    // pooling (docs/platform-facts.md "Managed PostgreSQL").
     await sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(${migrationLockKey}::bigint)`;
       await tx`

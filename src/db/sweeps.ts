@@ -1,6 +1,6 @@
 // Bookkeeping for process/sweep (issue 4): who may start one, and a lease so two never run at once.
 // A row lease instead of a session advisory lock: PgBouncer in transaction mode does not keep
-// session state (PLATFORM-FACTS "Managed PostgreSQL").
+// session state (docs/platform-facts.md "Managed PostgreSQL").
 import type { Db } from './client.js';
 
 const sweepName = 'main';

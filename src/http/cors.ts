@@ -1,5 +1,5 @@
 // CORS answered by the functions themselves: with the `web-custom-options: true` annotation the
-// platform passes OPTIONS through and adds no CORS headers (PLATFORM-FACTS "Web functions"). Only
+// platform passes OPTIONS through and adds no CORS headers (docs/platform-facts.md "Web functions"). Only
 // origins in ALLOWED_ORIGINS get Access-Control-* headers; every answer carries `Vary: Origin`
 // because it depends on the Origin header, so caches must not share it across origins.
 import { corsMaxAgeSeconds, type CorsConfig } from '../config.js';

@@ -1,5 +1,5 @@
 // Turns the web-function params the platform passes into one typed request. Two shapes exist and
-// both are read (PLATFORM-FACTS "Web functions"): OpenWhisk's `__ow_method` / `__ow_headers` /
+// both are read (docs/platform-facts.md "Web functions"): OpenWhisk's `__ow_method` / `__ow_headers` /
 // `__ow_path` with the JSON body and query fields merged into the params, and DigitalOcean's `http`
 // object (`method`, `path`, `headers`, `body`, `isBase64Encoded`, `queryString`). Raw web functions
 // (`web: raw`) get `__ow_body` / `__ow_query` strings instead of merged fields; those are parsed

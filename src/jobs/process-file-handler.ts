@@ -1,7 +1,7 @@
 // The process/file entry point, as a factory so a variant bundle can wire the same handler with a
 // different analyzer list (the test fixtures deploy one, the way a bad deploy would arrive).
 //
-// It never throws: a thrown error in the Node runtime discards the warm container (PLATFORM-FACTS
+// It never throws: a thrown error in the Node runtime discards the warm container (docs/platform-facts.md
 // "Web functions"). A result with an `error` field marks the activation an application error
 // (visible in the activation list) while the container stays warm.
 import { object, uuid } from 'zod';

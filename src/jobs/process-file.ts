@@ -1,4 +1,4 @@
-// process/file: one attempt at one job (DESIGN "Job state machine" and "Processing", binding).
+// process/file: one attempt at one job (docs/architecture.md "Job state machine" and "Processing", binding).
 //
 //   claim ─▶ heartbeat the lease ─▶ stream the object once through the analyzers ─▶ one fenced write
 //
@@ -9,7 +9,7 @@
 //   owns the job (our lease lapsed and the sweep or another claim took it): abort the read and write
 //   nothing. Unable to renew for a whole lease (database unreachable): abort too, since someone else
 //   may be running the job by now.
-// - Deadline: the runtime SIGKILLs the activation at its timeout (PLATFORM-FACTS "Functions limits"),
+// - Deadline: the runtime SIGKILLs the activation at its timeout (docs/platform-facts.md "Functions limits"),
 //   so the work is aborted a margin before `__OW_DEADLINE` and the job released for a retry.
 // - Finish: exactly one fenced write (attempts = ours, status = processing; tried again while the
 //   database is unavailable, up to a lease): succeeded with the result, rejected (object deleted

@@ -1,5 +1,5 @@
 // The request schemas of the five calls. The wire shapes are written once, in the shared
-// src/client/schemas.ts (DESIGN "HTTP API"); the server tightens them here: strict objects (a
+// src/client/schemas.ts (docs/api.md); the server tightens them here: strict objects (a
 // misspelt field is a 400, not silently ignored), a non-empty size, a syntactically valid media
 // type (it becomes a signed header), bounded names and tokens. Limits that are configuration (size,
 // types) are checked after parsing, because they have their own codes (413, 415).

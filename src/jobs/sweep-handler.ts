@@ -1,4 +1,4 @@
-// The process/sweep entry point. Never throws (a throw discards the warm container, PLATFORM-FACTS
+// The process/sweep entry point. Never throws (a throw discards the warm container, docs/platform-facts.md
 // "Web functions"); a failure is a result with an `error` field, an application error.
 import * as z from 'zod';
 import { activationContext, processingConfig } from '../config.js';

@@ -1,5 +1,5 @@
-// Sweeps started by activity (DESIGN "project.yml"): scheduled triggers are a limited preview on
-// DigitalOcean (PLATFORM-FACTS "Functions limits"), so an API call that finds the last sweep older
+// Sweeps started by activity (docs/processing.md "The sweep"): scheduled triggers are a limited preview on
+// DigitalOcean (docs/platform-facts.md "Functions limits"), so an API call that finds the last sweep older
 // than sweepIntervalSeconds starts one. claimSweepStart lets exactly one caller per interval
 // through; the sweep's own row lease keeps two from ever overlapping.
 //

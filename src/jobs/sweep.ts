@@ -1,5 +1,5 @@
 // process/sweep: the reconciler that makes a lost `complete`, a lost invoke or a dead activation
-// harmless (DESIGN "Data flow": Spaces has no bucket notifications, so the sweep is the safety net).
+// harmless (docs/architecture.md "Data flow": Spaces has no bucket notifications, so the sweep is the safety net).
 // It runs every minute (project.yml trigger) and when API activity finds the last one older than a
 // minute (./sweep-trigger.ts). One at a time: it holds the `sweeps` row lease while it works.
 //

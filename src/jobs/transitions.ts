@@ -1,4 +1,4 @@
-// The job state machine (DESIGN.md "Job state machine", binding), one function per transition.
+// The job state machine (docs/architecture.md "Job state machine", binding), one function per transition.
 // Each goes through transitionJob (src/db/transitions.ts): the row changes only if it is in an
 // allowed state, and a job_events row records from, to, attempt, activation and code version in
 // the same statement. A function returns the updated job, or undefined when the job was not in a
@@ -94,7 +94,7 @@ export interface ClaimOptions {
 }
 
 /**
- * Claim (DESIGN): due and queued, or processing with an expired lease (its activation died).
+ * Claim (docs/architecture.md): due and queued, or processing with an expired lease (its activation died).
  * Increments `attempts` — the new fence — and takes the lease. Matching nothing means another
  * activation has the job, or it is not due: return at once without touching it.
  *

@@ -1,4 +1,4 @@
-// The job as the API shows it (DESIGN "HTTP API": status): no token hash, keys, client ids or
+// The job as the API shows it (docs/api.md: status): no token hash, keys, client ids or
 // upload ids — only what the job's holder needs, with its history.
 import type { JobEventRow, JobRow, JobStatus, UploadKind } from '../db/jobs.js';
 

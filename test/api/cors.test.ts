@@ -1,5 +1,5 @@
 // The web functions answer CORS themselves (`web-custom-options`) from ALLOWED_ORIGINS, preflight
-// included: an allowed origin gets the headers, any other origin gets none (DESIGN "project.yml").
+// included: an allowed origin gets the headers, any other origin gets none (docs/processing.md "The sweep").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/local/platform.js';
 import { startTestPlatform } from '../helpers/platform.js';

@@ -250,7 +250,7 @@ describe('fuzzing the API', () => {
 /** URL or headers too long: the HTTP server refuses before the platform even parses the request. */
 const transportRefusals = new Set([414, 431]);
 
-/** Params are limited to 1 MB (PLATFORM-FACTS "Functions limits"). */
+/** Params are limited to 1 MB (docs/platform-facts.md "Functions limits"). */
 const maxRequestBytes = 1024 * 1024;
 
 function byteLength(request: FuzzRequest): number {
@@ -260,7 +260,7 @@ function byteLength(request: FuzzRequest): number {
 /**
  * The platform answers some requests itself, before any function runs, in OpenWhisk's format
  * `{error: "…", code: "<activation id>"}`: a JSON body that does not parse, or a request setting
- * reserved `__ow_*` parameters (PLATFORM-FACTS "Web functions"). DigitalOcean does the same.
+ * reserved `__ow_*` parameters (docs/platform-facts.md "Web functions"). DigitalOcean does the same.
  */
 function isPlatformErrorBody(text: string): boolean {
   try {

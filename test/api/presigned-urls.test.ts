@@ -1,7 +1,7 @@
 // What a presigned URL allows, judged by the store itself (the local S3 server verifies SigV4,
 // signed headers and expiry, like Spaces): exactly the declared length and type, at the server's
 // key, before expiry, and nothing else; and no URL carries SDK checksum parameters, which break
-// browser uploads to Spaces (DESIGN "HTTP API", PLATFORM-FACTS "Spaces").
+// browser uploads to Spaces (docs/api.md, docs/platform-facts.md "Spaces").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -15,7 +15,7 @@ let platform: Platform;
 let s3: S3Client;
 let sql: postgres.Sql;
 let client: SluiceClient;
-/** URLs "expire in minutes, not days" (DESIGN "HTTP API"). */
+/** URLs "expire in minutes, not days" (docs/api.md). */
 const maxUrlLifetimeSeconds = 60 * 60;
 
 beforeAll(async () => {

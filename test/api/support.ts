@@ -82,7 +82,7 @@ export function s3ClientFor(platform: Pick<Platform, 'spaces'>): S3Client {
     region: platform.spaces.region,
     forcePathStyle: true,
     credentials: { accessKeyId: platform.spaces.accessKeyId, secretAccessKey: platform.spaces.secretAccessKey },
-    // Current SDK defaults add CRC32 checksums the local store (like Spaces) mishandles (PLATFORM-FACTS "Spaces").
+    // Current SDK defaults add CRC32 checksums the local store (like Spaces) mishandles (docs/platform-facts.md "Spaces").
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

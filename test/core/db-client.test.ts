@@ -1,4 +1,4 @@
-// The Postgres client's options are platform facts (PLATFORM-FACTS "Managed PostgreSQL"): no
+// The Postgres client's options are platform facts (docs/platform-facts.md "Managed PostgreSQL"): no
 // prepared statements through the PgBouncer pool, TLS verified against the cluster's CA, one
 // connection, and one lazily created client per container. postgres.js connects on the first
 // query, so these are checked without a server; the deadlines against a server that never answers.

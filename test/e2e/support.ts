@@ -14,7 +14,7 @@ import { loadProject, type FunctionSpec } from '../../src/local/project.js';
 import type { LocalSpacesRequest } from '../../src/local/spaces.js';
 import { rootDir, startTestPlatform } from '../helpers/platform.js';
 
-/** Debian's package (PLATFORM-FACTS "Local stand-ins"); CI installs it with apt. */
+/** Debian's package (docs/local-platform.md); CI installs it with apt. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumFlags = [
   '--headless',

@@ -53,9 +53,10 @@ describe('describeResult', () => {
   it('says where a CSV breaks and which rows are ragged', async () => {
     const sections = describeResult(await resultFor('a,b\n1,2\n3\n"unclosed,4\n', 'text/csv', 'broken.csv'));
     const profile = section(sections, 'csv');
-    expect(profile.headline).toContain('(malformed)');
-    expect(notes(profile).join('\n')).toMatch(/^error: Malformed CSV/m);
-    expect(notes(profile).join('\n')).toMatch(/^warning: 1 row has a different number of fields \(first: row 2 has 1 field\)/m);
+    // The unclosed quote runs to the end of the file: the profile says it is not whole, and why.
+    expect(profile.headline).toContain('(incomplete)');
+    expect(notes(profile).join('\n')).toMatch(/^error: The profile does not cover the whole file: .*line 4/m);
+    expect(notes(profile).join('\n')).toMatch(/^warning: 2 rows have a different number of fields \(first: row 2 has 1 field\)/m);
   });
 
   it('gives the hash and the detected type of every file, and warns when the type lies', async () => {

@@ -1,5 +1,5 @@
 // The list of this browser's jobs, each watched live by polling `status` (processing happens in
-// another function; there is no push channel to a static page, DESIGN "Data flow"). Jobs still
+// another function; there is no push channel to a static page, docs/architecture.md "Data flow"). Jobs still
 // waiting for their bytes are polled slowly, submitted ones every second until they settle.
 //
 // A list that scales: every job is a compact row (name, status, time, one line of what it means)

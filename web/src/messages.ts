@@ -1,5 +1,4 @@
-// Plain words for everything that can go wrong, keyed by the API's stable error codes (DESIGN "error
-// format") and the client's own codes. The server's message is a human sentence already; the title
+// Plain words for everything that can go wrong, keyed by the API's stable error codes (docs/architecture.md) and the client's own codes. The server's message is a human sentence already; the title
 // says what it means for the person and the hint what they can do about it.
 import { clientErrorCodes, isSluiceApiError } from '../../src/client/index.js';
 import type { JobView } from '../../src/client/index.js';

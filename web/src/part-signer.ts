@@ -1,6 +1,6 @@
 // Part URLs for Uppy's `signPart`, signed in batches: Uppy asks for one part at a time, but one
 // `parts` call per part would be one function invocation per 8 MiB, and a namespace allows 600
-// invocations a minute (PLATFORM-FACTS "Functions limits"). So a part that needs a URL signs
+// invocations a minute (docs/platform-facts.md "Functions limits"). So a part that needs a URL signs
 // itself and the next few in upload order, concurrent askers share the request, and each URL is
 // handed out once: a retry after an expired signature (403) gets a fresh one.
 import { nextSignBatch, type PartsResponse, type SignedPart } from '../../src/client/index.js';

@@ -55,6 +55,9 @@ const csvSchema = z.looseObject({
   columns: z.number(),
   hasHeader: z.boolean(),
   header: z.array(z.string()).nullable().optional(),
+  /** false when the profile does not cover the whole file; `incomplete` says why (newer summaries). */
+  complete: z.boolean().optional(),
+  incomplete: z.array(z.string()).optional(),
   columnProfiles: z.array(z.looseObject({ name: z.string(), type: z.string(), empty: z.number(), min: cellValue, max: cellValue })),
   raggedRows: z.number(),
   firstRaggedRows: z.array(z.looseObject({ row: z.number(), fields: z.number() })),
@@ -239,8 +242,11 @@ function describeCsv(csv: z.infer<typeof csvSchema>): ResultSection {
   return {
     analyzer: 'csv',
     title: 'CSV profile',
-    headline: `${plural(csv.rows, 'row')} × ${plural(csv.columns, 'column')}${csv.valid ? '' : ' (malformed)'}`,
+    headline: `${plural(csv.rows, 'row')} × ${plural(csv.columns, 'column')}${csv.valid ? '' : ' (malformed)'}${csv.complete === false ? ' (incomplete)' : ''}`,
     blocks: compact([
+      csv.complete === false
+        ? { kind: 'note', tone: 'error', text: `The profile does not cover the whole file: ${(csv.incomplete ?? []).join(' ')}` }
+        : null,
       csv.valid || csv.error === null || csv.error === undefined
         ? null
         : {

@@ -174,7 +174,7 @@ export function startUploader(options: UploaderOptions): { uppy: SluiceUppy; con
       const { job: view } = await withRetries(() => options.client().complete({ jobId: job.jobId, token: job.token }));
       events.submitted(submitted, view);
     } catch (error) {
-      // The bytes are stored; the sweep queues a job whose client never completed it (DESIGN), so
+      // The bytes are stored; the sweep queues a job whose client never completed it (docs/architecture.md), so
       // the card keeps watching the job rather than giving up on it.
       events.submitted(submitted, undefined);
       events.notice(submitted, explainError(error));

@@ -1,4 +1,4 @@
--- Jobs and their history. The state machine is DESIGN.md "Job state machine"; the CHECKs make the
+-- Jobs and their history. The state machine is docs/architecture.md "Job state machine"; the CHECKs make the
 -- database refuse states and combinations the code must never produce, so a bug fails loudly
 -- instead of leaving a job nobody will pick up.
 
@@ -48,7 +48,7 @@ CREATE TABLE jobs (
   CONSTRAINT jobs_succeeded_has_result CHECK (status <> 'succeeded' OR result IS NOT NULL)
 );
 
--- The sweep and dispatch look for due queued jobs (DESIGN: claim `status = 'queued' AND
+-- The sweep and dispatch look for due queued jobs (docs/architecture.md: claim `status = 'queued' AND
 -- run_after <= now()`); partial, so finished jobs never bloat it.
 CREATE INDEX jobs_queued_run_after ON jobs (run_after) WHERE status = 'queued';
 -- Expired leases (`status = 'processing' AND lease_expires_at < now()`), and the count of

@@ -1,6 +1,6 @@
 // The program each local worker process runs: a small OpenWhisk action proxy, speaking the same
 // protocol as the container of the real Node.js runtime (apache/openwhisk-runtime-nodejs,
-// PLATFORM-FACTS.md "Invoking a function from another"):
+// docs/platform-facts.md "Invoking a function from another"):
 //   POST /init {value: {name, main, code, binary, env}}  once per process
 //   POST /run  {value: params, namespace, action_name, action_version, activation_id,
 //               transaction_id, deadline, api_key?}      once per activation
@@ -137,7 +137,7 @@ async function run(body: unknown): Promise<ProxyReply> {
   return { status: 200, body: result };
 }
 
-/** Matches the real runtime's request body limit for params (PLATFORM-FACTS: params ≤ 1 MB, plus code). */
+/** Matches the real runtime's request body limit for params (docs/platform-facts.md: params ≤ 1 MB, plus code). */
 const maxRequestBytes = 50 * 1024 * 1024;
 
 async function readJson(request: IncomingMessage): Promise<unknown> {

@@ -1,4 +1,4 @@
-// The local DigitalOcean Functions runtime (DESIGN.md "Local platform"): one HTTP port serving
+// The local DigitalOcean Functions runtime (docs/local-platform.md): one HTTP port serving
 // web functions at `/api/v1/web/<namespace>/<package>/<function>` and the OpenWhisk REST API
 // (`POST …/namespaces/<ns>/actions/<pkg>/<fn>`, `GET …/activations/<id>`), running each
 // function's bundle in worker processes driven over the action-proxy protocol (worker.ts), with
@@ -41,7 +41,7 @@ import { Worker, type FunctionBuild, type RunContext, type RunOutcome } from './
 
 export type { ActivationRecord } from './activations.js';
 
-/** A web call still running after this long is answered 202 "Response not yet ready." (PLATFORM-FACTS "Web functions"). */
+/** A web call still running after this long is answered 202 "Response not yet ready." (docs/platform-facts.md "Web functions"). */
 const webResponseWaitMs = 30_000;
 /** A blocking REST invoke waits this long before answering 202 with the activation id (OpenWhisk default). */
 const blockingInvokeWaitMs = 60_000;
@@ -156,7 +156,7 @@ async function compileActionProxy(directory: string): Promise<string> {
 }
 
 function providesApiKey(fn: FunctionSpec): boolean {
-  // DigitalOcean gives `__OW_API_KEY` only to functions with this annotation (PLATFORM-FACTS
+  // DigitalOcean gives `__OW_API_KEY` only to functions with this annotation (docs/platform-facts.md
   // "Invoking a function from another"); Apache OpenWhisk defaults to giving it.
   return fn.annotations['provide-api-key'] === true;
 }

@@ -1,4 +1,4 @@
-// The request and response conventions of web functions (PLATFORM-FACTS.md "Web functions";
+// The request and response conventions of web functions (docs/platform-facts.md "Web functions";
 // apache/openwhisk docs/webactions.md and controller/WebActions.scala; DigitalOcean "Parameters
 // and Responses", "HTTP Headers", "How to Set Custom CORS Headers").
 import type { IncomingHttpHeaders } from 'node:http';
