@@ -4,7 +4,7 @@
 // the local platform, like DigitalOcean's edge, appends the socket's address to X-Forwarded-For,
 // and each test client sends from its own loopback address (127.0.0.0/8 all reach the platform).
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type postgres from 'postgres';
 import { createClient, SluiceApiError, uploadFile, type CreateRequest } from '../../src/client/index.js';
 import type { Platform } from '../../src/local/platform.js';
@@ -84,6 +84,22 @@ async function clientIdsOfJobs(db: postgres.Sql, clientIds: string[]): Promise<R
     SELECT client_id, count(*)::int AS count FROM jobs WHERE client_id IN ${db(clientIds)} GROUP BY client_id`;
   return Object.fromEntries(rows.map((row) => [row.client_id, row.count]));
 }
+
+/** How close to the next UTC hour a test may start: each one sends its requests within seconds. */
+const hourBoundaryMarginSeconds = 60;
+
+// The limits count in fixed windows that restart on the UTC hour (and day): a test that straddled
+// one would see its count restart and its last create pass. So each waits, when the hour is about
+// to turn, until it has turned (seen at 00:00:00 in a CI run).
+beforeEach(async () => {
+  await vi.waitFor(
+    () => {
+      const secondsToNextHour = 3600 - ((Date.now() / 1000) % 3600);
+      if (secondsToNextHour < hourBoundaryMarginSeconds) throw new Error(`the UTC hour turns in ${Math.ceil(secondsToNextHour)} s`);
+    },
+    { timeout: (hourBoundaryMarginSeconds + 10) * 1000, interval: 1000 },
+  );
+}, (hourBoundaryMarginSeconds + 20) * 1000);
 
 describe('rate limits', () => {
   it('uploads per hour: the next create is 429 with Retry-After, and creates nothing', async () => {
