@@ -6,8 +6,7 @@
 // process's CPU time (user + system, every thread), the work of one core, which a shared machine
 // disturbs far less than wall time; wall time is shown beside it, as in bench/csv.ts (the CSV
 // profile's own comparison).
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,10 +14,8 @@ import { pipeline } from 'node:stream/promises';
 import { runAnalyzers } from '../src/analyzers/run.js';
 import { residentBytes } from '../test/helpers/processes.js';
 import { generate, inputContentTypes } from './generate.js';
-import { mebibyte, peakSampler } from './measure.js';
+import { fileAnchors, mebibyte, peakSampler, readStream, type Measured } from './measure.js';
 
-/** Read size of the file streams: about what an S3 GET body hands over per chunk. */
-const readChunkBytes = 64 * 1024;
 /** Interleaved runs per measurement: the median of five is robust to one disturbed run. */
 export const analyzerRuns = 5;
 /**
@@ -29,13 +26,9 @@ const goals = { text: 400, json: 150, ndjson: 150 } as const;
 const goalMachineSha256MegabytesPerSecond = 1500;
 
 type Kind = 'text' | 'json' | 'ndjson' | 'binary';
-type Measured = { name: string; run: (file: string) => Promise<unknown> };
 
 const contentTypes: Record<Kind, string> = { ...inputContentTypes, json: 'application/json' };
 
-function readStream(file: string) {
-  return createReadStream(file, { highWaterMark: readChunkBytes });
-}
 
 /** The NDJSON generator's records, whole lines only (it cuts the last one at the exact size). */
 async function* wholeLines(totalBytes: number): AsyncGenerator<Uint8Array> {
@@ -63,24 +56,7 @@ async function* jsonDocument(totalBytes: number): AsyncGenerator<Uint8Array> {
   yield Buffer.from(']\n');
 }
 
-const anchors: Measured[] = [
-  {
-    name: 'read the file',
-    run: async (file) => {
-      let bytes = 0;
-      for await (const chunk of readStream(file)) bytes += (chunk as Buffer).length;
-      return bytes;
-    },
-  },
-  {
-    name: 'SHA-256',
-    run: async (file) => {
-      const hash = createHash('sha256');
-      for await (const chunk of readStream(file)) hash.update(chunk as Buffer);
-      return hash.digest('hex');
-    },
-  },
-];
+const anchors = fileAnchors;
 
 /** What a user's script would do with the same bytes: read, decode, JSON.parse (per line for NDJSON). */
 const parseAnchors: Partial<Record<Kind, Measured>> = {

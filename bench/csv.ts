@@ -5,8 +5,7 @@
 // bytes per second of the process's CPU time (user + system, every thread: DuckDB runs one), the
 // work one core does, which a shared machine disturbs far less than wall time; wall time is
 // shown beside it.
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -15,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { build } from 'esbuild';
 import { generate } from './generate.js';
+import { fileAnchors, readStream, type Measured } from './measure.js';
 
 type AnalyzersModule = typeof import('../src/analyzers/run.js') & typeof import('../src/analyzers/csv.js');
 
@@ -37,17 +37,11 @@ async function bundledAnalyzers(directory: string): Promise<AnalyzersModule> {
   return createRequire(import.meta.url)(outfile) as AnalyzersModule;
 }
 
-/** Read size of the file streams: about what an S3 GET body hands over per chunk. */
-const readChunkBytes = 64 * 1024;
 /** The goals for the CSV profile (file + text + csv analyzers). */
 const goalMegabytesPerSecond = 100;
 const goalTimesDuckDb = 2;
 
-type Measured = { name: string; run: (file: string) => Promise<unknown> };
 
-function readStream(file: string) {
-  return createReadStream(file, { highWaterMark: readChunkBytes });
-}
 
 async function duckDbSummarize(): Promise<Measured | string> {
   let api: typeof import('@duckdb/node-api');
@@ -70,22 +64,7 @@ async function duckDbSummarize(): Promise<Measured | string> {
 }
 
 const anchors: Measured[] = [
-  {
-    name: 'read the file',
-    run: async (file) => {
-      let bytes = 0;
-      for await (const chunk of readStream(file)) bytes += (chunk as Buffer).length;
-      return bytes;
-    },
-  },
-  {
-    name: 'SHA-256',
-    run: async (file) => {
-      const hash = createHash('sha256');
-      for await (const chunk of readStream(file)) hash.update(chunk as Buffer);
-      return hash.digest('hex');
-    },
-  },
+  ...fileAnchors,
   {
     name: 'csv-parse (tokenize only)',
     run: async (file) => {

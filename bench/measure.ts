@@ -1,7 +1,40 @@
 // Small measuring tools for the benchmarks: wall time, throughput, percentiles and the peak resident
 // memory of a process sampled from /proc while the work runs.
 
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
 export const mebibyte = 1024 * 1024;
+
+/** Read size of the file streams: about what an S3 GET body hands over per chunk. */
+export const readChunkBytes = 64 * 1024;
+
+/** One timed thing: an analyzer run or an anchor, over a file. */
+export type Measured = { name: string; run: (file: string) => Promise<unknown> };
+
+export function readStream(file: string) {
+  return createReadStream(file, { highWaterMark: readChunkBytes });
+}
+
+/** The anchors every file benchmark measures in the same run: the machine's read and hash speed. */
+export const fileAnchors: Measured[] = [
+  {
+    name: 'read the file',
+    run: async (file) => {
+      let bytes = 0;
+      for await (const chunk of readStream(file)) bytes += (chunk as Buffer).length;
+      return bytes;
+    },
+  },
+  {
+    name: 'SHA-256',
+    run: async (file) => {
+      const hash = createHash('sha256');
+      for await (const chunk of readStream(file)) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    },
+  },
+];
 
 export function mibPerSecond(bytes: number, ms: number): string {
   return `${(bytes / mebibyte / (ms / 1000)).toFixed(1)} MiB/s`;
