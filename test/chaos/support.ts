@@ -76,7 +76,17 @@ export async function settle(p: ProcessingPlatform, uploads: readonly Upload[], 
   const started = Date.now();
   let lastSweep = started;
   const jobIds = uploads.map((upload) => upload.jobId);
-  await expect
+  try {
+    await pollUnsettled();
+  } catch (error) {
+    // Which jobs, and how far each got: what a CI log needs to tell a stuck job from a slow machine.
+    console.log(`not settled after ${o.timeoutMs} ms:\n${await describeUnsettled(p, jobIds)}`);
+    throw error;
+  }
+  return Date.now() - started;
+
+  async function pollUnsettled(): Promise<void> {
+    await expect
     .poll(
       async () => {
         if (o.sweepEveryMs !== undefined && Date.now() - lastSweep >= o.sweepEveryMs) {
@@ -91,7 +101,27 @@ export async function settle(p: ProcessingPlatform, uploads: readonly Upload[], 
       { timeout: o.timeoutMs, interval: 250 },
     )
     .toBe(0);
-  return Date.now() - started;
+  }
+}
+
+/** One line per unsettled job: status, attempts, reservation, lease, and its last events. */
+async function describeUnsettled(p: ProcessingPlatform, jobIds: readonly string[]): Promise<string> {
+  const rows = await p.db<{ id: string; filename: string; status: string; attempts: number; dispatchedAt: Date | null; leaseExpiresAt: Date | null; runAfter: Date }[]>`
+    SELECT id, filename, status, attempts, dispatched_at, lease_expires_at, run_after FROM jobs
+    WHERE id = ANY(${p.db.array([...jobIds])}::uuid[]) AND status IN ${p.db([...unsettled])}`;
+  const lines: string[] = [];
+  for (const row of rows) {
+    const events = await p.db<{ event: string; attempt: number; at: Date; activationId: string | null }[]>`
+      SELECT event, attempt, at, activation_id FROM job_events WHERE job_id = ${row.id} ORDER BY at DESC, id DESC LIMIT 5`;
+    const history = events
+      .reverse()
+      .map((event) => `${event.event}#${event.attempt}@${event.at.toISOString().slice(11, 23)}${event.activationId === null ? '' : ` (${event.activationId.slice(0, 8)})`}`)
+      .join(' → ');
+    lines.push(
+      `  ${row.filename}: ${row.status}, attempts ${row.attempts}, dispatched ${row.dispatchedAt?.toISOString() ?? '-'}, lease ${row.leaseExpiresAt?.toISOString() ?? '-'}, run after ${row.runAfter.toISOString()}; ${history}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 export interface InvariantReport {
