@@ -2,19 +2,12 @@
 // view (web/src/result-view.ts) is pure data in, data out, so its headlines are reused as they are:
 // a file reads the same in the terminal as on the page.
 import type { JobView } from '../client/schemas.js';
-import { describeResult, type ResultSection } from '../../web/src/result-view.js';
+import { resultHeadline as pageHeadline } from '../../web/src/result-view.js';
 import { formatBytes } from '../../web/src/format.js';
 
-/** Analyzers whose headline says least: every file has `file`, and every text file has `text`. */
-const generalAnalyzers = ['text', 'file'];
-
-/** "CSV · 2,000 rows × 7 columns", the most specific analyzer's headline; "" when there is none. */
+/** "CSV · 2,000 rows × 7 columns", "Invalid JSON at line 4, column 1": the page's headline; "" when there is none. */
 export function resultHeadline(result: unknown): string {
-  const sections = describeResult(result);
-  const rank = (section: ResultSection) => generalAnalyzers.indexOf(section.analyzer);
-  const best = [...sections].sort((a, b) => rank(a) - rank(b))[0];
-  if (best === undefined) return '';
-  return best.analyzer === 'file' ? best.headline : `${shortTitle(best.title)} · ${best.headline}`;
+  return pageHeadline(result)?.text ?? '';
 }
 
 /** What became of a job, in one line: the headline when it succeeded, else the reason. */
@@ -37,8 +30,4 @@ export function jobOutcome(job: Pick<JobView, 'status' | 'result' | 'error' | 's
     case 'cancelled':
       return 'the upload was cancelled';
   }
-}
-
-function shortTitle(title: string): string {
-  return title.replace(/ profile$/, '');
 }

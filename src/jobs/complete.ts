@@ -50,12 +50,14 @@ export async function finishUpload(services: CompletionServices, job: JobRow, gi
     return reject(services, job, {
       code: 'SIZE_MISMATCH',
       message: `The uploaded file has ${head.size} bytes; ${job.size} were declared.`,
+      facts: { storedBytes: head.size, declaredBytes: job.size },
     });
   }
   if (head.contentType !== undefined && !sameMediaType(head.contentType, job.contentType)) {
     return reject(services, job, {
       code: 'CONTENT_TYPE_MISMATCH',
       message: `The uploaded file is stored as ${head.contentType}; ${job.contentType} was declared.`,
+      facts: { storedType: head.contentType, declaredType: job.contentType },
     });
   }
 

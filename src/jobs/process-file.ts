@@ -195,7 +195,11 @@ async function examine(services: ProcessServices, job: JobRow, signal: AbortSign
     return {
       kind: 'rejected',
       report,
-      failure: { code: 'CONTENT_TYPE_NOT_ALLOWED', message: `The file's bytes are ${sniffed}, which is not an accepted type (declared ${job.contentType}).` },
+      failure: {
+        code: 'CONTENT_TYPE_NOT_ALLOWED',
+        message: `The file's bytes are ${sniffed}, which is not an accepted type (declared ${job.contentType}).`,
+        facts: { detectedType: sniffed, declaredType: job.contentType },
+      },
     };
   }
   if (job.sha256 !== null) {

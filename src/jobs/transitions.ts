@@ -19,6 +19,11 @@ import { transitionJob, type TransitionedJob } from '../db/transitions.js';
 export interface JobFailure {
   code: string;
   message: string;
+  /**
+   * What a rejection's reason is made of (the types or sizes that disagreed), kept with its
+   * 'rejected' event so a client can say it in its own words instead of parsing the message.
+   */
+  facts?: Record<string, string | number>;
 }
 
 /**
@@ -59,7 +64,7 @@ export function rejectUpload(db: Db, jobId: string, failure: JobFailure, actor: 
     event: 'rejected',
     set: db`, error_code = ${failure.code}, error_message = ${failure.message}, finished_at = now()`,
     actor,
-    detail: { code: failure.code },
+    detail: { code: failure.code, ...failure.facts },
   });
 }
 
@@ -168,7 +173,7 @@ export function rejectClaimedJob(db: Db, fence: Fence, failure: JobFailure, acto
     set: db`, error_code = ${failure.code}, error_message = ${failure.message}, lease_expires_at = NULL, finished_at = now()`,
     where: fenced(db, fence),
     actor,
-    detail: { code: failure.code },
+    detail: { code: failure.code, ...failure.facts },
   });
 }
 

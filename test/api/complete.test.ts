@@ -79,6 +79,7 @@ describe('complete', () => {
     const { job } = await client.status({ jobId, token });
     expect(job.status).toBe('rejected');
     expect(job.error?.code).toBe('SIZE_MISMATCH');
+    expect(job.events?.at(-1)).toMatchObject({ event: 'rejected', detail: { code: 'SIZE_MISMATCH', storedBytes: 500, declaredBytes: 1000 } });
     expect(await objectExists(s3, platform.spaces.bucket, key)).toBe(false);
     // Rejected is final: completing again changes nothing.
     await expect(client.complete({ jobId, token })).rejects.toMatchObject({ status: expect.any(Number) });

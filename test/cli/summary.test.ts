@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { runAnalyzers } from '../../src/analyzers/run.js';
 import { jobOutcome, resultHeadline } from '../../src/cli/summary.js';
-import { describeResult } from '../../web/src/result-view.js';
+import { resultHeadline as pageHeadline } from '../../web/src/result-view.js';
 import { bytes, makePng } from '../analyzers/fixtures.js';
 
 async function resultFor(data: Uint8Array, contentType: string, filename: string): Promise<Record<string, unknown>> {
@@ -13,28 +13,23 @@ async function resultFor(data: Uint8Array, contentType: string, filename: string
   return (await runAnalyzers(once(), { contentType, filename, size: data.length })).results;
 }
 
-function pageHeadline(result: unknown, analyzer: string): string {
-  const section = describeResult(result).find((candidate) => candidate.analyzer === analyzer);
-  if (section === undefined) throw new Error(`no ${analyzer} section`);
-  return section.headline;
-}
-
 describe('resultHeadline', () => {
   it.each([
-    ['people.csv', bytes('name,age\nada,36\ngrace,45\n'), 'text/csv', 'csv', 'CSV'],
-    ['events.ndjson', bytes('{"a":1}\n{"a":2}\n'), 'application/x-ndjson', 'ndjson', 'NDJSON'],
-    ['doc.json', bytes('{"a":[1,2]}'), 'application/json', 'json', 'JSON'],
-    ['dot.png', makePng(3, 2), 'image/png', 'image', 'Image'],
-    ['notes.txt', bytes('hello\nworld\n'), 'text/plain', 'text', 'Text'],
-  ])('%s: the %s analyzer says most', async (filename, data, contentType, analyzer, title) => {
+    ['people.csv', bytes('name,age\nada,36\ngrace,45\n'), 'text/csv', 'CSV · 2 rows × 2 columns'],
+    ['events.ndjson', bytes('{"a":1}\n{"a":2}\n'), 'application/x-ndjson', 'NDJSON · 2 records'],
+    ['doc.json', bytes('{"a":[1,2]}'), 'application/json', 'JSON · an object with 1 key'],
+    ['broken.json', bytes('{"a":[1,2}'), 'application/json', 'Invalid JSON at line 1, column 10'],
+    ['dot.png', makePng(3, 2), 'image/png', 'Image · PNG · 3 × 2'],
+    ['notes.txt', bytes('hello\nworld\n'), 'text/plain', 'Text · 2 lines · 2 words'],
+    ['blob.bin', new Uint8Array([0, 1, 2, 3, 0, 0xff]), 'application/octet-stream', 'Binary file · 6 bytes'],
+  ])('%s: the page’s headline, from the analysis that says most', async (filename, data, contentType, headline) => {
     const result = await resultFor(data, contentType, filename);
-    expect(resultHeadline(result)).toBe(`${title} · ${pageHeadline(result, analyzer)}`);
+    expect(resultHeadline(result)).toBe(headline);
+    expect(resultHeadline(result)).toBe(pageHeadline(result)?.text);
   });
 
-  it('falls back to the file facts when no analyzer knows the format', async () => {
-    const result = await resultFor(new Uint8Array([0, 1, 2, 3, 0, 0xff]), 'application/octet-stream', 'blob.bin');
-    expect(resultHeadline(result)).toBe(pageHeadline(result, 'file'));
-    expect(resultHeadline(result)).toMatch(/^6 bytes · application\/octet-stream · binary$/);
+  it('is empty when there is no result', () => {
+    expect(resultHeadline(null)).toBe('');
   });
 });
 

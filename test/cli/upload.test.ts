@@ -182,7 +182,7 @@ describe('sluice upload', () => {
     // Each redraw goes back up over the live lines and erases them.
     expect(stdout).toMatch(new RegExp(`${escape}\\[\\d+A\r${escape}\\[J`));
     expect(stdout).toMatch(/processing \(attempt 1 of 5\)|queued/);
-    expect(stdout).toMatch(/✓ big\.bin {2}40 MB · application\/octet-stream/);
+    expect(stdout).toMatch(/✓ big\.bin {2}Binary file · 40 MB/);
     expect(stdout).toMatch(/✓ small\.csv {2}CSV · /);
   });
 

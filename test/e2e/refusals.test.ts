@@ -104,7 +104,8 @@ describe('refusals', () => {
     const outcome = await card.getByTestId('job-outcome').textContent();
     expect(outcome).toContain('Rejected');
     expect(outcome).toContain('The stored file was deleted; check the file, then add it again.');
-    expect(outcome).toContain('application/zip, which is not an accepted type');
+    expect(outcome).toContain('It was sent as CSV, but its bytes are a ZIP archive, which this server does not accept.');
+    expect(await card.getByTestId('job-summary').textContent()).toBe('Rejected: the bytes are a ZIP archive, not CSV');
     await screenshot(page, '11-rejected');
     expect(unexpectedProblems(session.problems)).toEqual([]);
     await session.close();

@@ -184,6 +184,26 @@ export function announcements(page: Page): Promise<string> {
   return page.locator('#announcer[aria-live="polite"]').innerText();
 }
 
+/**
+ * Keeps every line the live region is given from now on (the region itself keeps only its last
+ * few); `announcedSoFar` reads them. For a burst of changes that would push lines out.
+ */
+export async function recordAnnouncements(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const region = document.getElementById('announcer');
+    const seen: string[] = [];
+    (window as unknown as { announcedSoFar: string[] }).announcedSoFar = seen;
+    if (region === null) return;
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) seen.push(node.textContent ?? '');
+    }).observe(region, { childList: true });
+  });
+}
+
+export function announcedSoFar(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { announcedSoFar?: string[] }).announcedSoFar ?? []);
+}
+
 export function sha256OfFile(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
@@ -192,10 +212,11 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Screenshots that document the page go to docs/ (committed, used in the README). */
-export async function docsScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+/** Screenshots that document the page go to docs/ (committed, used in the README): the viewport, the whole page or one element. */
+export async function docsScreenshot(target: Page | Locator, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   const file = path.join(rootDir, 'docs', `${name}.png`);
-  await page.screenshot({ path: file, fullPage: options.fullPage ?? false });
+  if ('goto' in target) await target.screenshot({ path: file, fullPage: options.fullPage ?? false });
+  else await target.screenshot({ path: file });
   return file;
 }
 

@@ -68,7 +68,7 @@ describe('the upload page', () => {
     // The CSV profile, as a table: the columns by name with their types, and the row count.
     const columns = csvCard.locator('section[data-analyzer=csv] table').first();
     await expect.poll(() => columns.locator('tbody tr td:first-child').allTextContents()).toEqual(['city', 'population', 'founded', 'coastal']);
-    expect(await columns.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['string', 'integer', 'date', 'boolean']);
+    expect(await columns.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['text', 'whole number', 'date', 'yes/no']);
     expect(await csvCard.locator('section[data-analyzer=csv] .headline').textContent()).toContain('4 rows × 4 columns');
     // Hash and detected type for everything.
     expect(await csvCard.locator('section[data-analyzer=file]').textContent()).toMatch(/SHA-256[0-9a-f]{64}/);

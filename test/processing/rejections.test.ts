@@ -43,7 +43,14 @@ describe('a file that is not what it claims', () => {
     expect(await headObject(p.storage, job.objectKey)).toBeUndefined();
     const { job: view } = await p.client.status({ jobId, token });
     expect(view).toMatchObject({ status: 'rejected', error: { code: 'CONTENT_TYPE_NOT_ALLOWED' } });
-    expect(view.events?.at(-1)).toMatchObject({ event: 'rejected', from: 'processing', to: 'rejected', attempt: 1 });
+    // The types that disagreed, for a client to say in its own words (the page's "Rejected: the bytes are a PNG image, not CSV").
+    expect(view.events?.at(-1)).toMatchObject({
+      event: 'rejected',
+      from: 'processing',
+      to: 'rejected',
+      attempt: 1,
+      detail: { code: 'CONTENT_TYPE_NOT_ALLOWED', detectedType: 'image/png', declaredType: 'text/csv' },
+    });
   });
 
   it('is rejected when its SHA-256 differs from the declared one, and its object deleted', async () => {

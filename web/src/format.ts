@@ -21,11 +21,13 @@ export function formatBytes(bytes: number): string {
 }
 
 const integerFormat = new Intl.NumberFormat('en');
+/** Twelve significant digits: past them a float's digits are rounding noise. */
+const decimalFormat = new Intl.NumberFormat('en', { maximumSignificantDigits: 12 });
 
-/** Counts with thousands separators; other numbers as written, trimmed to a readable precision. */
+/** Numbers with thousands separators, fractions trimmed to a readable precision. */
 export function formatNumber(value: number): string {
   if (Number.isInteger(value)) return integerFormat.format(value);
-  return String(Number(value.toPrecision(12)));
+  return Number.isFinite(value) ? decimalFormat.format(value) : String(value);
 }
 
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
@@ -65,12 +67,40 @@ const typeNames: Record<string, string> = {
   'application/octet-stream': 'Binary file',
   'application/pdf': 'PDF',
   'application/zip': 'ZIP archive',
+  'application/gzip': 'gzip archive',
+  'application/x-tar': 'tar archive',
+  'application/x-7z-compressed': '7-Zip archive',
+  'application/vnd.rar': 'RAR archive',
+  'application/x-rar-compressed': 'RAR archive',
+  'application/vnd.apache.parquet': 'Parquet file',
+  'application/xml': 'XML',
+  'application/x-sqlite3': 'SQLite database',
+  'application/wasm': 'WebAssembly module',
+  'application/x-elf': 'ELF executable',
+  'application/x-msdownload': 'Windows executable',
+  'audio/mpeg': 'MP3 audio',
+  'video/mp4': 'MP4 video',
 };
 
 export function describeType(contentType: string): string {
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   const known = typeNames[type];
   if (known !== undefined) return known;
-  if (type.startsWith('image/')) return `${type.slice('image/'.length).toUpperCase()} image`;
+  for (const [prefix, noun] of [['image/', 'image'], ['audio/', 'audio'], ['video/', 'video']] as const) {
+    if (type.startsWith(prefix)) return `${type.slice(prefix.length).replace(/^x-/, '').toUpperCase()} ${noun}`;
+  }
   return type || 'Unknown type';
+}
+
+/** Letters whose names start with a vowel sound: "an MP3", "an SVG", "a PNG". */
+const vowelSoundLetters = new Set([...'AEFHILMNORSX']);
+
+/** describeType with its article, for a sentence: "a ZIP archive", "an MP3 audio", "an image". */
+export function describeTypeWithArticle(contentType: string): string {
+  const name = describeType(contentType);
+  const firstWord = name.split(/[\s(]/)[0] ?? '';
+  const first = name.charAt(0);
+  const acronym = firstWord.length > 1 && firstWord === firstWord.toUpperCase() && /[A-Z]/.test(firstWord);
+  const vowel = acronym ? vowelSoundLetters.has(first) : /[aeiou]/i.test(first);
+  return `${vowel ? 'an' : 'a'} ${name}`;
 }

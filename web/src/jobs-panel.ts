@@ -10,7 +10,7 @@ import type { Announcer } from './announcer.js';
 import { h } from './dom.js';
 import { plural } from './format.js';
 import type { JobStore, StoredJob } from './job-store.js';
-import { explainError, statusLabels, type Explanation, type Tone } from './messages.js';
+import { explainError, type Explanation, type Tone } from './messages.js';
 import { cardStatus, renderJobCard, type CardActions, type JobCardModel } from './render.js';
 import type { RetryReporter } from './server-status.js';
 import type { UploadView } from './upload-state.js';
@@ -231,7 +231,9 @@ export class JobsPanel {
     if (previous === status) return;
     // The state a reload finds is the starting point, not news.
     if (previous === undefined && !this.seenUploading.has(jobId)) return;
-    this.announcer.say(`${filename}: ${statusLabels[status]}. ${cardStatus(card.model).summary}`);
+    const { label, summary } = cardStatus(card.model);
+    // "Rejected: the bytes are …" says its status already.
+    this.announcer.say(`${filename}: ${summary.startsWith(`${label}:`) ? summary : `${label}. ${summary}`}`);
   }
 
   /** Jobs this page has seen before `complete`: their end is news, and their card opens on it. */

@@ -2,7 +2,7 @@
 // says what it means for the person and the hint what they can do about it.
 import { clientErrorCodes, isSluiceApiError } from '../../src/client/index.js';
 import type { JobView } from '../../src/client/index.js';
-import { formatWait, plural } from './format.js';
+import { describeType, describeTypeWithArticle, formatNumber, formatWait, plural } from './format.js';
 
 export interface Explanation {
   title: string;
@@ -136,11 +136,80 @@ export function explainJob(job: JobView): Explanation {
     case 'rejected':
       return {
         title: 'Rejected',
-        detail: `${reason || 'The file was not what it claimed to be.'} The stored file was deleted; check the file, then add it again.`,
+        detail: `${rejectionReason(job) ?? (reason || 'The file was not what it claimed to be.')} The stored file was deleted; check the file, then add it again.`,
       };
     case 'cancelled':
       return { title: 'Upload cancelled', detail: 'Nothing was kept. Add the file again to upload it.' };
     case 'expired':
       return { title: 'The upload never finished', detail: 'The server stopped waiting for the file and cleaned up. Add the file again to upload it.' };
   }
+}
+
+/** What the server recorded with the rejection (src/jobs/transitions.ts JobFailure.facts). */
+function rejectionFacts(job: JobView): Record<string, unknown> {
+  const event = [...job.events].reverse().find((candidate) => candidate.event === 'rejected');
+  return event?.detail ?? {};
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Why the job was rejected, in a sentence of plain words; undefined when the server recorded no specifics. */
+function rejectionReason(job: JobView): string | undefined {
+  const facts = rejectionFacts(job);
+  const declared = text(facts.declaredType) ?? job.contentType;
+  switch (job.error?.code) {
+    case 'CONTENT_TYPE_NOT_ALLOWED': {
+      const detected = text(facts.detectedType);
+      if (detected === undefined) return undefined;
+      return `It was sent as ${describeType(declared)}, but its bytes are ${describeTypeWithArticle(detected)}, which this server does not accept.`;
+    }
+    case 'CONTENT_TYPE_MISMATCH': {
+      const stored = text(facts.storedType);
+      return stored === undefined ? undefined : `It reached storage as ${describeType(stored)}, not the ${describeType(declared)} announced.`;
+    }
+    case 'SIZE_MISMATCH':
+      return typeof facts.storedBytes === 'number' && typeof facts.declaredBytes === 'number'
+        ? `${plural(facts.storedBytes, 'byte')} reached storage; ${formatNumber(facts.declaredBytes)} were announced.`
+        : undefined;
+    case 'SHA256_MISMATCH':
+      return 'Its SHA-256 is not the one announced when the upload started: these are not the bytes that were meant to be sent.';
+    default:
+      return undefined;
+  }
+}
+
+/** A rejected job's one line: "Rejected: the bytes are a ZIP archive, not CSV". */
+export function rejectionHeadline(job: JobView): string {
+  const facts = rejectionFacts(job);
+  const declared = text(facts.declaredType) ?? job.contentType;
+  switch (job.error?.code) {
+    case 'CONTENT_TYPE_NOT_ALLOWED': {
+      const detected = text(facts.detectedType);
+      if (detected !== undefined) return `Rejected: the bytes are ${describeTypeWithArticle(detected)}, not ${describeType(declared)}`;
+      break;
+    }
+    case 'CONTENT_TYPE_MISMATCH': {
+      const stored = text(facts.storedType);
+      if (stored !== undefined) return `Rejected: stored as ${describeType(stored)}, not ${describeType(declared)}`;
+      break;
+    }
+    case 'SIZE_MISMATCH':
+      return 'Rejected: not the size announced';
+    case 'SHA256_MISMATCH':
+      return 'Rejected: not the bytes announced (SHA-256 differs)';
+    case 'OBJECT_CHANGED':
+      return 'Rejected: the file was replaced after it was checked';
+  }
+  const message = job.error?.message.trim();
+  return message ? `Rejected: ${message.charAt(0).toLowerCase()}${message.slice(1).replace(/[.]$/, '')}` : 'Rejected';
+}
+
+/** A job that worked on a file with a problem (invalid JSON, malformed rows, text that is not UTF-8). */
+export function explainProblemFile(job: JobView): Explanation {
+  return {
+    title: 'Processed; the file itself has a problem',
+    detail: `The details below say what and where. Fix the file and add it again if it matters.${job.attempts > 1 ? ` It took ${plural(job.attempts, 'attempt')}.` : ''}`,
+  };
 }

@@ -4,8 +4,9 @@
 import type { JobEvent, JobView } from '../../src/client/index.js';
 import { h } from './dom.js';
 import { describeType, formatBytes, formatSpeed, formatTime, plural } from './format.js';
-import { explainJob, statusLabels, statusTones, type Explanation, type Tone } from './messages.js';
-import { describeResult, humanize, type Block, type ResultSection } from './result-view.js';
+import { renderCharts } from './charts.js';
+import { explainJob, explainProblemFile, rejectionHeadline, statusLabels, statusTones, type Explanation, type Tone } from './messages.js';
+import { describeResult, humanize, resultHeadline, type Block, type ResultSection } from './result-view.js';
 import { uploadPercent, type UploadView } from './upload-state.js';
 
 /** What the page knows about a job before (or besides) the server's view of it. */
@@ -59,8 +60,14 @@ export function cardStatus(model: JobCardModel): CardStatus {
   if (status === 'awaiting_upload') return uploadStatus(model, upload);
   const outcome = explainJob(job as JobView);
   const tone = statusTones[status];
-  if (status === 'succeeded') return { label: statusLabels[status], tone, summary: resultSummary(job?.result) || outcome.title, outcome };
-  return { label: statusLabels[status], tone, summary: status === 'failed' || status === 'rejected' ? firstSentence(outcome.detail) : outcome.title, outcome };
+  if (status === 'succeeded') {
+    // The job worked; the file itself may still have a problem (invalid JSON, malformed rows).
+    const headline = resultHeadline(job?.result);
+    if (headline?.tone === 'warning') return { label: 'File has problems', tone: 'warning', summary: headline.text, outcome: explainProblemFile(job as JobView) };
+    return { label: statusLabels[status], tone, summary: headline?.text ?? outcome.title, outcome };
+  }
+  if (status === 'rejected') return { label: statusLabels[status], tone, summary: rejectionHeadline(job as JobView), outcome };
+  return { label: statusLabels[status], tone, summary: status === 'failed' ? firstSentence(outcome.detail) : outcome.title, outcome };
 }
 
 function uploadStatus(model: JobCardModel, upload: UploadView | undefined): CardStatus {
@@ -115,16 +122,6 @@ function uploadStatus(model: JobCardModel, upload: UploadView | undefined): Card
   }
 }
 
-/** The headline of the most specific analysis ("CSV · 4 rows × 4 columns"), else the file's. */
-function resultSummary(result: unknown): string {
-  const sections = result === undefined || result === null ? [] : describeResult(result);
-  // The analysis that says what the file is: a CSV's profile rather than its text statistics.
-  const generic = new Set(['file', 'text']);
-  const primary = sections.find((section) => !generic.has(section.analyzer)) ?? sections.find((section) => section.analyzer !== 'file') ?? sections[0];
-  if (primary === undefined) return '';
-  return primary.analyzer === 'file' ? primary.headline : `${primary.title.replace(/ profile$/, '')} · ${primary.headline}`;
-}
-
 function firstSentence(text: string): string {
   const end = text.search(/[.!?](\s|$)/);
   return end === -1 ? text : text.slice(0, end + 1);
@@ -174,7 +171,8 @@ export function renderJobCard(model: JobCardModel, open: boolean, actions: CardA
     h(
       'p',
       { class: 'job-meta' },
-      `${formatBytes(job?.size ?? model.size)} · ${describeType(job?.contentType ?? model.contentType)} · `,
+      // Size and type are the file analysis's first line once there is one.
+      hasFileSummary(job) ? '' : `${formatBytes(job?.size ?? model.size)} · ${describeType(job?.contentType ?? model.contentType)} · `,
       h('span', { class: 'mono', title: `Job ${model.jobId}` }, `job ${model.jobId.slice(0, shortIdChars)}`),
       job && job.attempts > 0 ? ` · attempt ${job.attempts} of ${job.maxAttempts}` : '',
       job?.buildId ? ' · build ' : '',
@@ -251,7 +249,8 @@ function renderActions(model: JobCardModel, actions: CardActions): HTMLElement {
     'div',
     { class: 'job-actions' },
     download,
-    hash ? h('span', { class: 'hash' }, 'SHA-256 ', h('code', { class: 'mono', title: hash }, `${hash.slice(0, 12)}…`)) : null,
+    // Once the file's facts are shown they hold the full hash; before, the declared one is shown here.
+    hash && !hasFileSummary(job) ? h('span', { class: 'hash' }, 'SHA-256 ', h('code', { class: 'mono', title: hash }, `${hash.slice(0, 12)}…`)) : null,
     copy,
     retry,
     remove,
@@ -302,7 +301,14 @@ function renderBlock(block: Block): HTMLElement {
       );
     case 'note':
       return h('p', { class: `notice tone-${block.tone}` }, block.text);
+    case 'charts':
+      return renderCharts(block.caption, block.charts);
   }
+}
+
+function hasFileSummary(job: JobView | undefined): boolean {
+  const result = job?.result;
+  return result !== null && typeof result === 'object' && 'file' in result;
 }
 
 /**
