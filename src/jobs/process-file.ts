@@ -23,7 +23,7 @@ import postgres from 'postgres';
 import { runAnalyzers, type AnalysisReport } from '../analyzers/run.js';
 import type { Analyzer, FileInfo } from '../analyzers/types.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { finalWriteRetryDelaysMs, type ActivationContext, type ProcessingConfig } from '../config.js';
+import { finalWriteRetryDelaysMs, maxAttemptsDefault, type ActivationContext, type ProcessingConfig } from '../config.js';
 import { isDatabaseUnavailable, type Actor, type Db, type Sql } from '../db/client.js';
 import { findJob, type JobRow, type JobStatus } from '../db/jobs.js';
 import { describeError, log } from '../log.js';
@@ -284,7 +284,7 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
           // The same result would be refused again, so this is no outage to wait out: the
           // attempt fails now, with the reason, like an analyzer crash (a bug of ours).
           log.error('process/file: the database refused the result', { jobId: job.id, attempt: fence.attempt, ...describeError(error) });
-          return await failAndRecord(services, fence, refusal, actor, bounds);
+          return await failAndRecord(services, job, fence, refusal, actor, bounds);
         }
         return { outcome: done ? 'succeeded' : 'fence_lost' };
       }
@@ -298,7 +298,7 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
         return { outcome: 'rejected', failure: verdict.failure };
       }
       case 'error':
-        return await failAndRecord(services, fence, verdict.failure, actor, bounds);
+        return await failAndRecord(services, job, fence, verdict.failure, actor, bounds);
     }
   } catch (error) {
     log.error('process/file: could not record the attempt; the sweep will take the job back when its lease lapses', {
@@ -310,9 +310,18 @@ async function finish(services: ProcessServices, job: JobRow, fence: Fence, verd
   }
 }
 
+/**
+ * The attempt's number within its budget of attempts (1 for the first): a job retried by its
+ * holder or an operator keeps counting `attempts` (every fence depends on it) with
+ * maxAttemptsDefault more to go, and its backoff starts again from the shortest delay.
+ */
+export function attemptInBudget(attempt: number, maxAttempts: number): number {
+  return Math.max(1, attempt - Math.max(0, maxAttempts - maxAttemptsDefault));
+}
+
 /** Back to queued with backoff while attempts remain, else failed; the reason is kept either way. */
-async function failAndRecord(services: ProcessServices, fence: Fence, failure: JobFailure, actor: Actor, bounds: FinalWriteBounds): Promise<Recorded> {
-  const delay = retryDelaySeconds(fence.attempt, { baseDelaySeconds: services.config.retryBaseDelaySeconds });
+async function failAndRecord(services: ProcessServices, job: JobRow, fence: Fence, failure: JobFailure, actor: Actor, bounds: FinalWriteBounds): Promise<Recorded> {
+  const delay = retryDelaySeconds(attemptInBudget(fence.attempt, job.maxAttempts), { baseDelaySeconds: services.config.retryBaseDelaySeconds });
   const done = await writeFinal(() => failAttempt(services.db, fence, failure, delay, actor), recordedEarlier(services.db, fence, actor, ['queued', 'failed']), bounds);
   if (!done) return { outcome: 'fence_lost', failure };
   return done.status === 'queued' ? { outcome: 'retry_scheduled', failure, retryDelaySeconds: delay } : { outcome: 'failed', failure };

@@ -57,6 +57,13 @@ describe('retry of a failed job', () => {
     await p.sweepUntil(jobId, 'failed', 25_000);
     const claims = eventsNamed(await p.events(jobId), 'claimed');
     expect(claims.map((event) => event.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // The new budget's backoff starts again from the shortest delay: attempt 6 waits as attempt 1
+    // did (0.005–0.01 s here), not as a sixth attempt would (0.16–0.32 s; minutes deployed).
+    const delays = new Map(eventsNamed(await p.events(jobId), 'retry_scheduled').map((event) => [event.attempt, Number(event.detail?.retryDelaySeconds)]));
+    for (const [first, again] of [[1, 6], [2, 7], [4, 9]] as const) {
+      expect(delays.get(again), `attempt ${again}`).toBeLessThanOrEqual(0.01 * 2 ** (first - 1));
+      expect(delays.get(again), `attempt ${again}`).toBeGreaterThanOrEqual((0.01 * 2 ** (first - 1)) / 2);
+    }
     // Dispatched at once, not left for the next sweep: a 'dispatched' event right after 'retried'.
     const events = await p.events(jobId);
     const retriedAt = events.findIndex((event) => event.event === 'retried');
