@@ -1,42 +1,29 @@
 // The file one click away: a finished job's card links to "Download <filename>", and that link
 // fetches the very bytes that were uploaded; the SHA-256 has a copy button.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   addFiles,
   announcements,
   jobCard,
-  launchChromium,
   mebibyte,
   openCard,
-  openPage,
   sha256Hex,
   sha256OfFile,
-  startE2ePlatform,
   startUpload,
   textOfSize,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
-let system: E2ePlatform;
-let browser: Browser;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startE2ePlatform(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+const e2e = useE2eSystem();
 
 describe('the download link', () => {
   it('fetches the very bytes uploaded, single PUT and multipart alike', async () => {
-    const small = writeFile(system.files, 'measurements.csv', 'day,reading\n1,3.5\n2,4.25\n3,\n');
-    const large = writeFile(system.files, 'log.txt', textOfSize(9 * mebibyte + 5));
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const small = writeFile(e2e.system.files, 'measurements.csv', 'day,reading\n1,3.5\n2,4.25\n3,\n');
+    const large = writeFile(e2e.system.files, 'log.txt', textOfSize(9 * mebibyte + 5));
+    const session = await e2e.open();
     const { page } = session;
     await addFiles(page, [small, large]);
     await startUpload(page);
@@ -62,8 +49,8 @@ describe('the download link', () => {
   });
 
   it('downloads through the browser too, under the file’s name', async () => {
-    const file = writeFile(system.files, 'notes.txt', 'a few words\n');
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const file = writeFile(e2e.system.files, 'notes.txt', 'a few words\n');
+    const session = await e2e.open();
     const { page } = session;
     await addFiles(page, [file]);
     await startUpload(page);
@@ -79,10 +66,10 @@ describe('the download link', () => {
   });
 
   it('copies the SHA-256 with one click, and says so', async () => {
-    const file = writeFile(system.files, 'hash-me.txt', 'hash me\n');
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const file = writeFile(e2e.system.files, 'hash-me.txt', 'hash me\n');
+    const session = await e2e.open();
     const { page, context } = session;
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.platform.webUrl });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: e2e.system.platform.webUrl });
     await addFiles(page, [file]);
     await startUpload(page);
     const card = jobCard(page, 'hash-me.txt');

@@ -3,8 +3,8 @@
 // through a polite live region. Five files: a CSV, a JSON, an image, a broken JSON and a disguised
 // archive; each row's one line says what the file is and whether it is fine, in the right colour.
 import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   addFiles,
   announcedSoFar,
@@ -12,28 +12,16 @@ import {
   docsScreenshot,
   gradientPng,
   jobCard,
-  launchChromium,
   openCard,
-  openPage,
   recordAnnouncements,
-  startE2ePlatform,
   startUpload,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
-let system: E2ePlatform;
-let browser: Browser;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startE2ePlatform(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+const e2e = useE2eSystem();
 
 /** 120 towns: a name each, a region of five, a population, a founding date, by the coast or not. */
 const csv = [
@@ -59,16 +47,16 @@ async function openBodies(page: Page): Promise<number> {
 
 describe('the jobs list', () => {
   it('counts, filters, opens one row at a time, clears the finished ones and announces each change', async () => {
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const session = await e2e.open();
     const { page } = session;
     await recordAnnouncements(page);
     const disguised = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), randomBytes(2000)]);
     await addFiles(page, [
-      writeFile(system.files, 'towns.csv', csv),
-      writeFile(system.files, 'people.json', json),
-      writeFile(system.files, 'sunset.png', gradientPng(640, 400)),
-      writeFile(system.files, 'broken.json', brokenJson),
-      writeFile(system.files, 'disguised.csv', disguised),
+      writeFile(e2e.system.files, 'towns.csv', csv),
+      writeFile(e2e.system.files, 'people.json', json),
+      writeFile(e2e.system.files, 'sunset.png', gradientPng(640, 400)),
+      writeFile(e2e.system.files, 'broken.json', brokenJson),
+      writeFile(e2e.system.files, 'disguised.csv', disguised),
     ]);
     await startUpload(page);
 

@@ -5,42 +5,35 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalPostgres, type LocalPostgres } from '../../src/local/postgres.js';
 import { pauseProcessTree, postmasterPid } from '../helpers/processes.js';
 import {
   addFiles,
   jobCard,
-  launchChromium,
-  openPage,
   screenshot,
-  startE2ePlatform,
   startUpload,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
 let workDir: string;
 let database: LocalPostgres;
-let system: E2ePlatform;
-let browser: Browser;
 let resumePostgres: () => void = () => undefined;
 
+// A Postgres of its own, to pause: started before the platform, stopped after it (hooks stack).
 beforeAll(async () => {
   workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-e2e-outage-'));
   database = await startLocalPostgres({ dataDir: path.join(workDir, 'postgres'), persistent: false });
-  [system, browser] = await Promise.all([startE2ePlatform({ DATABASE_URL: database.url, DATABASE_CA_CERT: database.caCert }), launchChromium()]);
 });
-afterEach(() => resumePostgres());
 afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
   await database?.stop();
   if (workDir) await fs.rm(workDir, { recursive: true, force: true });
 });
+const e2e = useE2eSystem(() => ({ DATABASE_URL: database.url, DATABASE_CA_CERT: database.caCert }));
+afterEach(() => resumePostgres());
 
 function pausePostgres(): void {
   resumePostgres = pauseProcessTree(postmasterPid(path.join(workDir, 'postgres')));
@@ -48,9 +41,9 @@ function pausePostgres(): void {
 
 describe('a database outage', () => {
   it('shows "The server is busy; retrying in N s" while the API answers 503, then uploads once it is back', async () => {
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const session = await e2e.open();
     const { page } = session;
-    await addFiles(page, [writeFile(system.files, 'during-outage.txt', 'written while the database was down\n')]);
+    await addFiles(page, [writeFile(e2e.system.files, 'during-outage.txt', 'written while the database was down\n')]);
 
     pausePostgres();
     await startUpload(page);

@@ -1,33 +1,21 @@
 // An image's card shows a small preview: from the page's own copy of the file while it has one,
 // and after a reload from the signed download URL (the bytes in storage).
-import type { Browser, Locator } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   addFiles,
   docsScreenshot,
   gradientPng,
   jobCard,
-  launchChromium,
   openCard,
-  openPage,
-  startE2ePlatform,
   startUpload,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
-let system: E2ePlatform;
-let browser: Browser;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startE2ePlatform(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+const e2e = useE2eSystem();
 
 /** The preview has been decoded: a broken or never-loaded image has no natural width. */
 async function loadedWidth(image: Locator): Promise<number> {
@@ -37,8 +25,8 @@ async function loadedWidth(image: Locator): Promise<number> {
 
 describe('an image preview', () => {
   it('loads from the local file, and after a reload from storage', async () => {
-    const file = writeFile(system.files, 'gradient.png', gradientPng(320, 200));
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const file = writeFile(e2e.system.files, 'gradient.png', gradientPng(320, 200));
+    const session = await e2e.open();
     const { page } = session;
     await addFiles(page, [file]);
     await startUpload(page);

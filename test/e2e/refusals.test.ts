@@ -2,43 +2,29 @@
 // accept, a file over the size limit — refused before upload from the server's published limits,
 // and refused by `create` itself when the page has no limits to check against.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   addFiles,
   jobCard,
-  launchChromium,
   mebibyte,
   openPage,
   screenshot,
-  startE2ePlatform,
   startUpload,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
 const apiKey = randomBytes(24).toString('base64url');
 const maxUploadBytes = 2 * mebibyte;
 
-let system: E2ePlatform;
-let browser: Browser;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([
-    startE2ePlatform({
-      API_KEYS: createHash('sha256').update(apiKey).digest('hex'),
-      ALLOW_ANONYMOUS_UPLOADS: 'false',
-      MAX_UPLOAD_BYTES: String(maxUploadBytes),
-      ALLOWED_CONTENT_TYPES: 'text/csv,text/plain,image/*',
-    }),
-    launchChromium(),
-  ]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
+const e2e = useE2eSystem({
+  API_KEYS: createHash('sha256').update(apiKey).digest('hex'),
+  ALLOW_ANONYMOUS_UPLOADS: 'false',
+  MAX_UPLOAD_BYTES: String(maxUploadBytes),
+  ALLOWED_CONTENT_TYPES: 'text/csv,text/plain,image/*',
 });
 
 function notice(page: Page, filename: string): Promise<string | null> {
@@ -56,11 +42,11 @@ function countCreates(page: Page): () => number {
 
 describe('refusals', () => {
   it('asks for an API key when the server needs one, then uploads with it', async () => {
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const session = await e2e.open();
     const { page } = session;
     // The limits say a key is needed: the field is there before anything is refused.
     await page.locator('#api-key-section').waitFor({ state: 'visible' });
-    await addFiles(page, [writeFile(system.files, 'keyed.csv', 'a,b\n1,2\n')]);
+    await addFiles(page, [writeFile(e2e.system.files, 'keyed.csv', 'a,b\n1,2\n')]);
     await startUpload(page);
     expect(await notice(page, 'keyed.csv')).toContain('An API key is needed');
     await screenshot(page, '08-api-key-needed');
@@ -75,14 +61,14 @@ describe('refusals', () => {
   });
 
   it('refuses a disallowed type and an oversized file before uploading, from the server limits', async () => {
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const session = await e2e.open();
     const { page } = session;
     const creates = countCreates(page);
     expect(await page.locator('.uppy-Dashboard-note').textContent()).toContain('Up to 2 MB per file');
 
-    await addFiles(page, [writeFile(system.files, 'archive.zip', randomBytes(1000))]);
+    await addFiles(page, [writeFile(e2e.system.files, 'archive.zip', randomBytes(1000))]);
     expect(await notice(page, 'archive.zip')).toMatch(/This type of file is not accepted\. You can only upload: text\/csv, text\/plain, image\/\*/);
-    await addFiles(page, [writeFile(system.files, 'huge.csv', 'x'.repeat(maxUploadBytes + 1))]);
+    await addFiles(page, [writeFile(e2e.system.files, 'huge.csv', 'x'.repeat(maxUploadBytes + 1))]);
     expect(await notice(page, 'huge.csv')).toMatch(/The file is too large\. huge\.csv exceeds maximum allowed size of 2 MB/);
     await screenshot(page, '09-refused-before-upload');
     expect(creates()).toBe(0);
@@ -91,13 +77,13 @@ describe('refusals', () => {
   });
 
   it('says in plain words why a job was rejected: the bytes are not what the file claimed', async () => {
-    const session = await openPage(browser, 'about:blank');
+    const session = await openPage(e2e.browser, 'about:blank');
     const { page } = session;
     await page.addInitScript((key) => localStorage.setItem('sluice.apiKey', key), apiKey);
-    await page.goto(`${system.platform.webUrl}/`);
+    await page.goto(`${e2e.system.platform.webUrl}/`);
     // A zip archive named and declared as CSV: accepted at upload, found out by processing.
     const disguised = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), randomBytes(2000)]);
-    await addFiles(page, [writeFile(system.files, 'disguised.csv', disguised)]);
+    await addFiles(page, [writeFile(e2e.system.files, 'disguised.csv', disguised)]);
     await startUpload(page);
     const card = jobCard(page, 'disguised.csv');
     await waitForJobStatus(card, 'rejected', 30_000);
@@ -112,14 +98,14 @@ describe('refusals', () => {
   });
 
   it('shows the server’s refusal in the same words when the page could not read the limits', async () => {
-    const session = await openPage(browser, 'about:blank');
+    const session = await openPage(e2e.browser, 'about:blank');
     const { page } = session;
     await page.addInitScript((key) => localStorage.setItem('sluice.apiKey', key), apiKey);
     await page.route('**/presign/limits', (route) => route.fulfill({ status: 404, body: 'not here' }));
-    await page.goto(`${system.platform.webUrl}/`);
+    await page.goto(`${e2e.system.platform.webUrl}/`);
     await page.locator('.uppy-Dashboard').waitFor();
 
-    await addFiles(page, [writeFile(system.files, 'archive.zip', randomBytes(1000)), writeFile(system.files, 'huge.csv', 'x'.repeat(maxUploadBytes + 1))]);
+    await addFiles(page, [writeFile(e2e.system.files, 'archive.zip', randomBytes(1000)), writeFile(e2e.system.files, 'huge.csv', 'x'.repeat(maxUploadBytes + 1))]);
     await startUpload(page);
     expect(await notice(page, 'archive.zip')).toContain('This type of file is not accepted');
     expect(await notice(page, 'huge.csv')).toContain('The file is too large');

@@ -1,35 +1,23 @@
 // A reload in the middle of a batch: the file that finished is not offered for upload again, the
 // unfinished one is, and its card says where it stands (uploading with its percentage before the
 // reload, ready to resume after it) rather than "waiting for the file".
-import type { Browser, Page, Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Route } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   addFiles,
   docsScreenshot,
   jobCard,
-  launchChromium,
   mebibyte,
-  openPage,
   partPuts,
-  startE2ePlatform,
   startUpload,
   textOfSize,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
-let system: E2ePlatform;
-let browser: Browser;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startE2ePlatform(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+const e2e = useE2eSystem();
 
 /** Part PUTs from part 2 on never reach the store: the upload stays in flight as long as the test needs. */
 async function holdLaterParts(page: Page): Promise<void> {
@@ -44,16 +32,16 @@ async function holdLaterParts(page: Page): Promise<void> {
 
 describe('a reload mid-upload', () => {
   it('offers only the unfinished file again, and its card says it is ready to resume', async () => {
-    const finished = writeFile(system.files, 'done.csv', 'a,b\n1,2\n');
-    const unfinished = writeFile(system.files, 'big.txt', textOfSize(3 * 8 * mebibyte + 17));
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const finished = writeFile(e2e.system.files, 'done.csv', 'a,b\n1,2\n');
+    const unfinished = writeFile(e2e.system.files, 'big.txt', textOfSize(3 * 8 * mebibyte + 17));
+    const session = await e2e.open();
     const { page } = session;
     await holdLaterParts(page);
     await addFiles(page, [finished, unfinished]);
     await startUpload(page);
 
     await waitForJobStatus(jobCard(page, 'done.csv'), 'succeeded', 30_000);
-    await expect.poll(() => partPuts(system.storeRequests), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
+    await expect.poll(() => partPuts(e2e.system.storeRequests), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
     // The card shows the upload itself: the server only knows it is waiting for the bytes.
     const big = jobCard(page, 'big.txt');
     await expect.poll(() => big.getAttribute('data-activity')).toBe('uploading');
@@ -76,9 +64,9 @@ describe('a reload mid-upload', () => {
     await startUpload(page);
     await waitForJobStatus(restored, 'succeeded', 60_000);
     // Each file went up once: done.csv had one PUT, big.txt its four parts, none twice.
-    const parts = partPuts(system.storeRequests).map((put) => put.partNumber);
+    const parts = partPuts(e2e.system.storeRequests).map((put) => put.partNumber);
     expect(parts.sort()).toEqual([1, 2, 3, 4]);
-    expect(system.storeRequests.filter((request) => request.method === 'PUT' && request.url.includes('done.csv'))).toHaveLength(1);
+    expect(e2e.system.storeRequests.filter((request) => request.method === 'PUT' && request.url.includes('done.csv'))).toHaveLength(1);
     expect(unexpectedProblems(session.problems)).toEqual([]);
     await session.close();
   });

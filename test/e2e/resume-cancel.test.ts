@@ -1,36 +1,24 @@
 // The two ways an upload stops half-way: the page is reloaded (the upload resumes where it was,
 // sending only the parts the store does not have) or the person cancels (the job is cancelled).
-import type { Browser, Page, Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Route } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   addFiles,
   announcements,
   docsScreenshot,
   jobCard,
-  launchChromium,
   mebibyte,
-  openPage,
   partPuts,
   screenshot,
-  startE2ePlatform,
   startUpload,
   textOfSize,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
-let system: E2ePlatform;
-let browser: Browser;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startE2ePlatform(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+const e2e = useE2eSystem();
 
 /**
  * Holds the browser's part PUTs for which `hold(partNumber)` is true: they never reach the store,
@@ -55,17 +43,17 @@ async function resumeStateSaved(page: Page): Promise<boolean> {
 describe('an interrupted upload', () => {
   it('resumes after a reload without sending the finished parts again', async () => {
     const name = 'resume.txt';
-    const file = writeFile(system.files, name, textOfSize(3 * 8 * mebibyte + 4321));
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const file = writeFile(e2e.system.files, name, textOfSize(3 * 8 * mebibyte + 4321));
+    const session = await e2e.open();
     const { page } = session;
     await holdParts(page, (partNumber) => partNumber >= 2);
     await addFiles(page, [file]);
     await startUpload(page);
 
-    await expect.poll(() => partPuts(system.storeRequests), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
+    await expect.poll(() => partPuts(e2e.system.storeRequests), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
     await expect.poll(() => resumeStateSaved(page), { timeout: 10_000 }).toBe(true);
     await screenshot(page, '05-multipart-in-progress');
-    const beforeReload = partPuts(system.storeRequests);
+    const beforeReload = partPuts(e2e.system.storeRequests);
     expect(beforeReload).toEqual([{ partNumber: 1, status: 200 }]);
 
     await page.reload();
@@ -77,7 +65,7 @@ describe('an interrupted upload', () => {
 
     const card = jobCard(page, name);
     await waitForJobStatus(card, 'succeeded', 30_000);
-    const afterReload = partPuts(system.storeRequests).slice(beforeReload.length);
+    const afterReload = partPuts(e2e.system.storeRequests).slice(beforeReload.length);
     // Part 1 was in the store before the reload and is not sent again; each other part once.
     expect(afterReload.map((put) => put.partNumber).sort()).toEqual([2, 3, 4]);
     expect(afterReload.every((put) => put.status === 200)).toBe(true);
@@ -87,14 +75,14 @@ describe('an interrupted upload', () => {
 
   it('pauses and resumes from the status bar', async () => {
     const name = 'pause.txt';
-    const file = writeFile(system.files, name, textOfSize(2 * 8 * mebibyte + 99));
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const file = writeFile(e2e.system.files, name, textOfSize(2 * 8 * mebibyte + 99));
+    const session = await e2e.open();
     const { page } = session;
-    const putsBefore = partPuts(system.storeRequests).length;
+    const putsBefore = partPuts(e2e.system.storeRequests).length;
     await holdParts(page, (partNumber) => partNumber >= 2);
     await addFiles(page, [file]);
     await startUpload(page);
-    await expect.poll(() => partPuts(system.storeRequests).slice(putsBefore), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
+    await expect.poll(() => partPuts(e2e.system.storeRequests).slice(putsBefore), { timeout: 30_000 }).toContainEqual({ partNumber: 1, status: 200 });
 
     const statusBar = page.locator('.uppy-StatusBar');
     const card = jobCard(page, name);
@@ -114,7 +102,7 @@ describe('an interrupted upload', () => {
 
     await waitForJobStatus(card, 'succeeded', 30_000);
     expect(
-      partPuts(system.storeRequests)
+      partPuts(e2e.system.storeRequests)
         .slice(putsBefore)
         .map((put) => `${put.partNumber}:${put.status}`)
         // Parts 2 and 3 go up side by side after the resume: each once, in either order.
@@ -126,10 +114,10 @@ describe('an interrupted upload', () => {
 
   it('is cancelled with the Cancel button, and its job says so', async () => {
     const name = 'cancel-me.txt';
-    const file = writeFile(system.files, name, textOfSize(9 * mebibyte));
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const file = writeFile(e2e.system.files, name, textOfSize(9 * mebibyte));
+    const session = await e2e.open();
     const { page } = session;
-    const putsBefore = partPuts(system.storeRequests).length;
+    const putsBefore = partPuts(e2e.system.storeRequests).length;
     await holdParts(page, () => true);
     await addFiles(page, [file]);
     await startUpload(page);
@@ -140,7 +128,7 @@ describe('an interrupted upload', () => {
     await page.locator('.uppy-StatusBar').getByRole('button', { name: 'Cancel' }).click();
     await waitForJobStatus(card, 'cancelled', 30_000);
     expect(await card.getByTestId('job-outcome').textContent()).toContain('cancelled');
-    expect(partPuts(system.storeRequests).length).toBe(putsBefore);
+    expect(partPuts(e2e.system.storeRequests).length).toBe(putsBefore);
     await screenshot(page, '07-cancelled');
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     expect(unexpectedProblems(session.problems)).toEqual([]);

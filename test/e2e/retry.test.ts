@@ -1,50 +1,38 @@
 // A failed job has a Retry button: a deploy ships a broken analyzer (a real redeploy of
 // process/file, as the processing tests do it), the job fails after its attempts, the fix is
 // deployed, and Retry on the card runs a new attempt that succeeds.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   addFiles,
   announcements,
   deployFileVariant,
   docsScreenshot,
   jobCard,
-  launchChromium,
   openCard,
-  openPage,
-  startE2ePlatform,
   startUpload,
   sweepUntilCard,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
-let system: E2ePlatform;
-let browser: Browser;
 let cleanUpVariant: (() => void) | undefined;
 
-beforeAll(async () => {
-  // Retries a few milliseconds apart, so the five attempts of a broken build end within seconds.
-  [system, browser] = await Promise.all([startE2ePlatform({ RETRY_BASE_DELAY_SECONDS: '0.01' }), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-  cleanUpVariant?.();
-});
+afterAll(() => cleanUpVariant?.());
+// Retries a few milliseconds apart, so the five attempts of a broken build end within seconds.
+const e2e = useE2eSystem({ RETRY_BASE_DELAY_SECONDS: '0.01' });
 
 describe('Retry', () => {
   it('on a failed job leads to a new attempt, which succeeds once the fix is deployed', async () => {
-    cleanUpVariant = await deployFileVariant(system.platform, 'test/fixtures/failing-process/index.ts');
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    cleanUpVariant = await deployFileVariant(e2e.system.platform, 'test/fixtures/failing-process/index.ts');
+    const session = await e2e.open();
     const { page } = session;
-    await addFiles(page, [writeFile(system.files, 'survey.csv', 'q,answer\n1,yes\n2,no\n')]);
+    await addFiles(page, [writeFile(e2e.system.files, 'survey.csv', 'q,answer\n1,yes\n2,no\n')]);
     await startUpload(page);
 
     const card = jobCard(page, 'survey.csv');
-    await sweepUntilCard(system.platform, card, 'failed');
+    await sweepUntilCard(e2e.system.platform, card, 'failed');
     await openCard(card);
     const outcome = await card.getByTestId('job-outcome').textContent();
     expect(outcome).toContain('Processing failed after 5 attempts');
@@ -54,7 +42,7 @@ describe('Retry', () => {
     await expect.poll(() => announcements(page)).toContain('survey.csv: Failed.');
     await docsScreenshot(page, 'page-failed');
 
-    await system.platform.redeploy();
+    await e2e.system.platform.redeploy();
     await card.getByRole('button', { name: 'Retry survey.csv' }).click();
     await waitForJobStatus(card, 'succeeded', 30_000);
     await expect.poll(() => announcements(page)).toContain('survey.csv: retry requested.');

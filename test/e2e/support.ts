@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { buildFunction } from '../../src/local/build.js';
@@ -71,6 +72,43 @@ export function launchChromium(): Promise<Browser> {
 export interface ConsoleProblem {
   text: string;
   url: string;
+}
+
+export interface E2eSystem {
+  /** The platform and Chromium, started before the file's tests (read them inside a test or hook). */
+  readonly system: E2ePlatform;
+  readonly browser: Browser;
+  /** A fresh browser context on the page, once its upload widget is there. */
+  open(viewport?: { width: number; height: number }): Promise<PageSession>;
+}
+
+/**
+ * One platform and one Chromium for a test file: started in its beforeAll (with `env`, or what
+ * `env()` gives once the hooks registered before this one have run), stopped in its afterAll.
+ */
+export function useE2eSystem(env: Record<string, string> | (() => Record<string, string>) = {}): E2eSystem {
+  let started: { system: E2ePlatform; browser: Browser } | undefined;
+  const get = () => {
+    if (started === undefined) throw new Error('the e2e system is not started: use it inside a test or a hook');
+    return started;
+  };
+  beforeAll(async () => {
+    const [system, browser] = await Promise.all([startE2ePlatform(typeof env === 'function' ? env() : env), launchChromium()]);
+    started = { system, browser };
+  });
+  afterAll(async () => {
+    await started?.browser.close();
+    await started?.system.stop();
+  });
+  return {
+    get system() {
+      return get().system;
+    },
+    get browser() {
+      return get().browser;
+    },
+    open: (viewport) => openPage(get().browser, `${get().system.platform.webUrl}/`, viewport),
+  };
 }
 
 export interface PageSession {

@@ -2,47 +2,34 @@
 // watched until the server is done with them; the CSV's profile as a table.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rootDir } from '../helpers/platform.js';
 import {
   addFiles,
   docsScreenshot,
   jobCard,
-  launchChromium,
   mebibyte,
   openCard,
-  openPage,
   partPuts,
   screenshot,
-  startE2ePlatform,
   startUpload,
   textOfSize,
   unexpectedProblems,
+  useE2eSystem,
   waitForJobStatus,
   writeFile,
-  type E2ePlatform,
 } from './support.js';
 
-let system: E2ePlatform;
-let browser: Browser;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startE2ePlatform(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+const e2e = useE2eSystem();
 
 const csv = ['city,population,founded,coastal', 'Lisbon,545923,1179-06-01,true', 'Porto,231800,0868-01-01,true', 'Braga,,1112-01-01,false', 'Évora,53591,,false', ''].join('\n');
 
 describe('the upload page', () => {
   it('uploads a CSV (single PUT) and a large file (multipart), and shows their jobs and results', async () => {
-    const smallFile = writeFile(system.files, 'cities.csv', csv);
+    const smallFile = writeFile(e2e.system.files, 'cities.csv', csv);
     const largeSize = 17 * mebibyte + 123;
-    const largeFile = writeFile(system.files, 'notes.txt', textOfSize(largeSize));
-    const session = await openPage(browser, `${system.platform.webUrl}/`);
+    const largeFile = writeFile(e2e.system.files, 'notes.txt', textOfSize(largeSize));
+    const session = await e2e.open();
     const { page } = session;
     await screenshot(page, '01-empty');
 
@@ -63,7 +50,7 @@ describe('the upload page', () => {
     expect(await largeRaw.evaluate((element) => element === document.activeElement)).toBe(true);
 
     // 8 MiB parts (the server's minimum) for 17 MiB: three parts, each sent once.
-    expect(partPuts(system.storeRequests).map((put) => `${put.partNumber}:${put.status}`).sort()).toEqual(['1:200', '2:200', '3:200']);
+    expect(partPuts(e2e.system.storeRequests).map((put) => `${put.partNumber}:${put.status}`).sort()).toEqual(['1:200', '2:200', '3:200']);
 
     // The CSV profile, as a table: the columns by name with their types, and the row count.
     const columns = csvCard.locator('section[data-analyzer=csv] table').first();
@@ -94,17 +81,17 @@ describe('the upload page', () => {
     const bundle = readdirSync(assets)
       .map((name) => readFileSync(path.join(assets, name), 'utf8'))
       .join('\n');
-    const secrets = [system.platform.apiBase, system.platform.spaces.accessKeyId, system.platform.spaces.secretAccessKey, system.platform.databaseUrl];
+    const secrets = [e2e.system.platform.apiBase, e2e.system.platform.spaces.accessKeyId, e2e.system.platform.spaces.secretAccessKey, e2e.system.platform.databaseUrl];
     for (const secret of secrets) expect(bundle.includes(secret), secret).toBe(false);
     expect(bundle).not.toMatch(/DATABASE_URL|SPACES_SECRET|SPACES_KEY|API_KEYS/);
   });
 
   it('fits a phone screen', async () => {
-    const session = await openPage(browser, `${system.platform.webUrl}/`, { width: 390, height: 844 });
+    const session = await e2e.open({ width: 390, height: 844 });
     const { page } = session;
     // The jobs of the previous test live in this browser's localStorage only for that context;
     // upload one here so the phone screenshot shows a result.
-    await addFiles(page, [writeFile(system.files, 'cities.csv', csv)]);
+    await addFiles(page, [writeFile(e2e.system.files, 'cities.csv', csv)]);
     await startUpload(page);
     const card = jobCard(page, 'cities.csv');
     await waitForJobStatus(card, 'succeeded', 30_000);
