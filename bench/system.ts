@@ -3,9 +3,9 @@
 // with the worker's peak memory while it streams.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createClient, uploadFile } from '../src/client/index.js';
+import { createClient, uploadFile, type UploadSource } from '../src/client/index.js';
 import { loadDatabaseConfig } from '../src/config.js';
-import { createSql } from '../src/db/client.js';
+import { createSql, type Sql } from '../src/db/client.js';
 import { startPlatform, type Platform } from '../src/local/platform.js';
 import { generateBlob, type InputKind } from './generate.js';
 import { formatMs, mebibyte, mibPerSecond, percentile } from './measure.js';
@@ -97,16 +97,17 @@ const jobPollMs = 10;
 /** Processing runs per kind: each is an upload, its job run to the end, and a plain GET of the object. */
 export const processingRuns = 3;
 
-function stats(values: number[]): { median: number; min: number; max: number } {
+export function stats(values: number[]): { median: number; min: number; max: number } {
   const sorted = [...values].sort((left, right) => left - right);
   const middle = sorted.length >> 1;
   const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
   return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
 }
 
-const spread = (values: number[], format: (value: number) => string) => {
+/** `median (min–max)`, or the one value alone. */
+export const spread = (values: number[], format: (value: number) => string) => {
   const { median, min, max } = stats(values);
-  return `${format(median)} (${format(min)}–${format(max)})`;
+  return values.length === 1 ? format(median) : `${format(median)} (${format(min)}–${format(max)})`;
 };
 
 /** The time a plain GET of `key` takes from a process of its own (bench/plain-get.ts). */
@@ -120,16 +121,72 @@ async function plainGetMs(platform: Platform, key: string, sizeBytes: number): P
   return ms;
 }
 
+/** One benchmark job: uploaded, run by process/file to the end, and what its activation reported. */
+export interface BenchJob {
+  jobId: string;
+  objectKey: string;
+  /** `complete` answered → `succeeded` seen in Postgres (dispatch included). */
+  endToEndMs: number;
+  /** Claim → result written, as process/file reports it. */
+  attemptMs: number;
+  /** The bytes process/file read, as it reports them. */
+  bytes: number;
+  /** The worker process that ran the attempt, and whether it started for it (its /init was in this activation). */
+  workerPid: number;
+  coldWorker: boolean;
+}
+
+/**
+ * Uploads `source` through the typed client and waits until process/file has run its job to the
+ * end; throws unless it succeeded. The job is watched in Postgres (its own process), not through
+ * presign/status: every status call would go through the runtime in this process, which also
+ * runs the local S3 server the worker is reading from. An attempt whose activation ended without a recorded outcome (a worker
+ * killed at its memory limit leaves the job `processing` until its lease lapses) fails at once.
+ */
+export async function runBenchJob(platform: Platform, db: Sql, source: UploadSource, options: { filename: string; contentType: string }): Promise<BenchJob> {
+  const client = createClient({ apiBase: platform.apiBase });
+  const uploaded = await uploadFile(client, source, options);
+  const started = performance.now();
+  let endToEndMs: number | undefined;
+  for (;;) {
+    const [state] = await db<{ status: string; activationId: string | null; objectKey: string; errorMessage: string | null }[]>`
+      SELECT status, activation_id, object_key, error_message FROM jobs WHERE id = ${uploaded.jobId}`;
+    if (state === undefined) throw new Error(`bench job ${uploaded.jobId} is gone`);
+    if (state.status === 'succeeded') endToEndMs ??= performance.now() - started;
+    // The record appears once the activation has ended (after its hand-off of the slot).
+    const record = state.activationId === null ? undefined : platform.runtime.activation(state.activationId);
+    if (record !== undefined && endToEndMs !== undefined) {
+      const reported = record.response.result;
+      const workerPid = record.annotations.find((annotation) => annotation.key === 'workerPid')?.value;
+      if (typeof reported.durationMs !== 'number' || typeof workerPid !== 'number') throw new Error(`process/file activation of job ${uploaded.jobId} reported no duration or worker`);
+      return {
+        jobId: uploaded.jobId,
+        objectKey: state.objectKey,
+        endToEndMs,
+        attemptMs: reported.durationMs,
+        bytes: typeof reported.bytes === 'number' ? reported.bytes : Number.NaN,
+        workerPid,
+        coldWorker: record.annotations.some((annotation) => annotation.key === 'initTime'),
+      };
+    }
+    // Ended without success: retried or failed (its error recorded), or killed before it could record anything.
+    if (record !== undefined && state.status !== 'succeeded') {
+      throw new Error(`bench job ${uploaded.jobId} is ${state.status} after its attempt: ${state.errorMessage ?? JSON.stringify(record.response.result)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, jobPollMs));
+  }
+}
+
 /**
  * `runs` files of one kind, each from `complete` to `succeeded`, with the worker process's peak
  * RSS (VmHWM: since the worker started, so over every job it ran), against a plain GET of the
  * same object in the same run, from a process of its own as the worker is. Two process/file
  * figures: end to end (complete answered → succeeded seen, dispatch included) and the attempt
  * itself (claim → result written, as process/file reports it). The ratios are GET time ÷
- * process/file time per run: 1.0× is as fast as only reading the bytes.
+ * process/file time per run: 1.0× is as fast as only reading the bytes. (bench/memory.ts has each
+ * file's own peak, on a fresh worker, up to 4 GiB.)
  */
 export async function benchProcessing(platform: Platform, kind: InputKind, sizeBytes: number, runs = processingRuns): Promise<Record<string, string>> {
-  const client = createClient({ apiBase: platform.apiBase });
   const db = createSql(loadDatabaseConfig(platform.env));
   const endToEndMs: number[] = [];
   const attemptMs: number[] = [];
@@ -138,34 +195,13 @@ export async function benchProcessing(platform: Platform, kind: InputKind, sizeB
   try {
     for (let run = 0; run < runs; run += 1) {
       const blob = await generateBlob(kind, sizeBytes);
-      const uploaded = await uploadFile(client, blob, { filename: `bench.${kind}`, contentType: blob.type });
-      const started = performance.now();
-      // Watched in Postgres (its own process), not through presign/status: every status call goes
-      // through the runtime in this process, which also serves the GET being measured.
-      for (;;) {
-        const [state] = await db<{ status: string }[]>`SELECT status FROM jobs WHERE id = ${uploaded.jobId}`;
-        if (state !== undefined && ['succeeded', 'failed', 'rejected'].includes(state.status)) break;
-        await new Promise((resolve) => setTimeout(resolve, jobPollMs));
-      }
-      endToEndMs.push(performance.now() - started);
-      const { job } = await client.status({ jobId: uploaded.jobId, token: uploaded.token });
-      if (job.status !== 'succeeded') throw new Error(`bench job ended ${job.status}: ${JSON.stringify(job.error ?? {})}`);
-      const activationId = job.events?.find((event) => event.event === 'claimed')?.activationId ?? '';
-      // The record appears once the activation has ended (after its hand-off of the slot).
-      let record = platform.runtime.activation(activationId);
-      for (let wait = 0; record === undefined && wait < 200; wait += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        record = platform.runtime.activation(activationId);
-      }
-      const reported = record?.response.result.durationMs;
-      if (typeof reported !== 'number') throw new Error(`no process/file activation record for job ${uploaded.jobId}`);
-      attemptMs.push(reported);
+      const job = await runBenchJob(platform, db, blob, { filename: `bench.${kind}`, contentType: blob.type });
+      endToEndMs.push(job.endToEndMs);
+      attemptMs.push(job.attemptMs);
       // The kernel's own peak (VmHWM), read once afterwards: sampling /proc every few ms from this
       // process, which also runs the local S3 server, slowed the very GET being measured.
-      const workerPid = record?.annotations.find((annotation) => annotation.key === 'workerPid')?.value;
-      if (typeof workerPid === 'number') peak = Math.max(peak, processMemory(workerPid)?.peakResidentBytes ?? 0);
-      const [row] = await db<{ objectKey: string }[]>`SELECT object_key FROM jobs WHERE id = ${uploaded.jobId}`;
-      getMs.push(await plainGetMs(platform, row?.objectKey ?? '', sizeBytes));
+      peak = Math.max(peak, processMemory(job.workerPid)?.peakResidentBytes ?? 0);
+      getMs.push(await plainGetMs(platform, job.objectKey, sizeBytes));
     }
   } finally {
     await db.end();

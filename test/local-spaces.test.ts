@@ -404,6 +404,45 @@ describe('ListParts and AbortMultipartUpload (which s3rver lacks)', () => {
     await expect(complete(listedParts)).rejects.toMatchObject(noSuchUpload);
   });
 
+  it('completes an upload once when completes of it overlap (retries of a slow one): the later ones wait and find it gone', async () => {
+    // Parts large enough that copying them into the object takes a while, and the same complete
+    // sent again meanwhile, as the storage client's and `complete`'s callers' retries do. Each
+    // complete used to copy every part again beside the others (a 1 GiB upload never completed).
+    const bodies = ['a', 'b', 'c'].map((letter) => letter.repeat(32 * 1024 * 1024));
+    const upload = await startUpload('uploads/complete/overlapping.bin', bodies);
+    const Parts = upload.etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 }));
+    const complete = () =>
+      client.send(new CompleteMultipartUploadCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId, MultipartUpload: { Parts } })).then(
+        () => 'completed',
+        (error: unknown) => error,
+      );
+    // The copies in progress: each writes a temporary file beside the object's place.
+    const folder = path.join(directory, spaces.bucket, 'uploads', 'complete');
+    let copiesAtOnce = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const names = await fs.readdir(folder).catch(() => []);
+        copiesAtOnce = Math.max(copiesAtOnce, names.filter((name) => name.startsWith('overlapping.bin') && name.endsWith('.receiving')).length);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const first = complete();
+    const later: Promise<unknown>[] = [];
+    for (let again = 0; again < 4; again += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      later.push(complete());
+    }
+    expect(await first).toBe('completed');
+    for (const outcome of await Promise.all(later)) expect(outcome).toMatchObject(noSuchUpload);
+    watching = false;
+    await watcher;
+    expect(copiesAtOnce).toBe(1);
+    const stored = await client.send(new HeadObjectCommand({ Bucket: spaces.bucket, Key: upload.key }));
+    expect(stored.ContentLength).toBe(3 * 32 * 1024 * 1024);
+    expect(await exists(uploadDirectory(upload.uploadId))).toBe(false);
+  });
+
   describe('authentication, as for every other request', () => {
     const listUrl = (upload: Started, options: { expiresIn?: number; signingDate?: Date } = {}) =>
       getSignedUrl(client, new ListPartsCommand({ Bucket: spaces.bucket, Key: upload.key, UploadId: upload.uploadId }), {

@@ -255,7 +255,19 @@ class UploadCheckingStore extends FilesystemStore {
     return current;
   }
 
-  override async putObjectMultipart(bucket: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<{ size: number; md5: string }> {
+  /**
+   * Completes an upload, one completion of it at a time. Completing copies the parts into the
+   * object (Spaces stitches them without copying), so a large upload takes seconds here, longer
+   * than the storage client waits (src/storage/spaces.ts): its retries and `complete` called again
+   * arrive while the first completion runs. Each waits its turn and then finds the upload gone
+   * (NoSuchUpload, and `complete` decides by HEAD), instead of checking parts the first is
+   * deleting (InvalidPart) or copying them a second time.
+   */
+  override putObjectMultipart(bucket: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<{ size: number; md5: string }> {
+    return this.inTurn(path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId), () => this.completeUpload(bucket, uploadId, parts));
+  }
+
+  private async completeUpload(bucket: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<{ size: number; md5: string }> {
     const directory = await this.uploadDirectory(bucket, uploadId);
     let previous = 0;
     for (const part of parts) {
