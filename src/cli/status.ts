@@ -4,7 +4,7 @@ import { createClient, isSluiceApiError } from '../client/index.js';
 import { printJson, say, tell, type CliContext } from './context.js';
 import { CliError, exitCodes, type ExitCode } from './errors.js';
 import { parseJobId } from './jobs.js';
-import { jobOutcome } from './summary.js';
+import { jobOutcome, markOf } from './summary.js';
 import { resolveApi } from './target.js';
 
 export async function statusCommand(jobId: string, token: string, flags: { json: boolean; api?: string; key?: string }, context: CliContext): Promise<ExitCode> {
@@ -22,8 +22,7 @@ export async function statusCommand(jobId: string, token: string, flags: { json:
   if (flags.json) {
     printJson(context, { job });
   } else {
-    const mark = job.status === 'succeeded' ? '✓' : job.status === 'failed' || job.status === 'rejected' || job.status === 'expired' ? '✗' : '…';
-    tell(context, `${mark} ${job.filename}  ${job.status}: ${jobOutcome(job)}`);
+    tell(context, `${markOf(job)} ${job.filename}  ${job.status}: ${jobOutcome(job)}`);
     if (job.buildId !== null) tell(context, `  processed by build ${job.buildId}, attempt ${job.attempts} of ${job.maxAttempts}`);
   }
   return job.status === 'failed' || job.status === 'rejected' || job.status === 'expired' ? exitCodes.failed : exitCodes.ok;

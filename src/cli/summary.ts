@@ -31,3 +31,14 @@ export function jobOutcome(job: Pick<JobView, 'status' | 'result' | 'error' | 's
       return 'the upload was cancelled';
   }
 }
+
+/** Processed, but the file itself has a problem its headline names (invalid JSON, malformed rows). */
+export function fileHasProblems(job: Pick<JobView, 'status' | 'result'>): boolean {
+  return job.status === 'succeeded' && pageHeadline(job.result)?.tone === 'warning';
+}
+
+/** ✓ done, ! done but the file has a problem, ✗ failed, rejected or expired, … still under way. */
+export function markOf(job: Pick<JobView, 'status' | 'result'>): string {
+  if (job.status === 'succeeded') return fileHasProblems(job) ? '!' : '✓';
+  return job.status === 'failed' || job.status === 'rejected' || job.status === 'expired' ? '✗' : '…';
+}

@@ -11,7 +11,7 @@ import { detectContentType, headBytes } from './content-type.js';
 import { printJson, say, type CliContext } from './context.js';
 import { CliError, exitCodes, usageError, type ExitCode } from './errors.js';
 import { createBoard, type Board } from './progress.js';
-import { jobOutcome } from './summary.js';
+import { fileHasProblems, jobOutcome } from './summary.js';
 import { resolveApi, type ApiTarget } from './target.js';
 
 /** Status polls while waiting: quick enough to feel live, far below any rate limit. */
@@ -38,6 +38,8 @@ export interface FileReport {
   outcome: FileOutcome;
   /** The line a person reads: the result's headline, or why not. */
   summary: string;
+  /** Processed, but the file itself has a problem the headline names (invalid JSON, malformed rows): marked `!`, exit code unchanged. */
+  fileHasProblems?: boolean;
   jobId?: string;
   /** The job's capability: `sluice status <jobId> <token>` shows it later. */
   token?: string;
@@ -168,7 +170,13 @@ async function send(client: SluiceClient, source: FileSource, report: FileReport
       intervalMs: waitPollIntervalMs,
       onJob: (view) => row.status(statusText(view)),
     });
-    finish({ job, outcome: job.status as FileOutcome, summary: jobOutcome(job), ...(job.error === null ? {} : { error: job.error }) });
+    finish({
+      job,
+      outcome: job.status as FileOutcome,
+      summary: jobOutcome(job),
+      ...(fileHasProblems(job) ? { fileHasProblems: true } : {}),
+      ...(job.error === null ? {} : { error: job.error }),
+    });
   } catch (error) {
     if (signal.aborted) {
       // uploadFile has already called presign/abort for an upload under way; a job past its upload
@@ -189,9 +197,9 @@ function statusText(job: JobView): string {
   return `${job.status.replace('_', ' ')}${job.status === 'processing' ? attempt : ''}`;
 }
 
-/** "✓ people.csv  CSV · 2 rows × 2 columns  (27 bytes, text/csv, job …)" */
+/** "✓ people.csv  CSV · 2 rows × 2 columns  (27 bytes, text/csv, job …)"; "! broken.json  Invalid JSON at line 4, column 1  (…)" */
 export function lineOf(report: FileReport): string {
-  const mark = successful.includes(report.outcome) ? '✓' : '✗';
+  const mark = report.fileHasProblems === true ? '!' : successful.includes(report.outcome) ? '✓' : '✗';
   const status = report.outcome === 'succeeded' ? '' : `${report.outcome}: `;
   // Only what the summary does not say already (the file analyzer's headline has size and type).
   const facts = [report.size === undefined ? undefined : formatBytes(report.size), report.contentType, report.jobId]

@@ -94,10 +94,18 @@ describe('sluice upload', () => {
   it('uploads several files at once; --json prints one document on stdout, the lines for people on stderr', async () => {
     const names = ['one.bin', 'two.bin', 'three.bin'];
     const paths = names.map((name) => sparse(`parallel/${name}`, 2 * partSizeBytes + 1));
-    const small = [file('parallel/events.ndjson', '{"a":1}\n{"a":2}\n'), file('parallel/notes.txt', 'hello\nworld\n'), file('parallel/dot.png', makePng(3, 2))];
+    const small = [
+      file('parallel/events.ndjson', '{"a":1}\n{"a":2}\n'),
+      file('parallel/notes.txt', 'hello\nworld\n'),
+      file('parallel/dot.png', makePng(3, 2)),
+      file('parallel/broken.json', '{\n  "a": 1,\n}\n'),
+    ];
     const run = await sluice(['upload', ...paths, ...small, '--json', '--parallel', '3'], { env: state.env });
     expect(run.code).toBe(0);
-    const document = JSON.parse(run.stdout) as { api: string; files: Array<{ path: string; outcome: string; contentType: string; jobId: string; token: string; job: { status: string; size: number } }> };
+    const document = JSON.parse(run.stdout) as {
+      api: string;
+      files: Array<{ path: string; outcome: string; contentType: string; jobId: string; token: string; fileHasProblems?: boolean; job: { status: string; size: number } }>;
+    };
     expect(document.api).toBe(platform.apiBase);
     expect(document.files.map((entry) => [path.basename(entry.path), entry.outcome, entry.contentType])).toEqual([
       ['one.bin', 'succeeded', 'application/octet-stream'],
@@ -106,9 +114,13 @@ describe('sluice upload', () => {
       ['events.ndjson', 'succeeded', 'application/x-ndjson'],
       ['notes.txt', 'succeeded', 'text/plain'],
       ['dot.png', 'succeeded', 'image/png'],
+      ['broken.json', 'succeeded', 'application/json'],
     ]);
     expect(document.files[0]?.job.size).toBe(2 * partSizeBytes + 1);
     for (const name of [...names, 'events.ndjson', 'notes.txt', 'dot.png']) expect(run.stderr).toContain(`✓ ${name}  `);
+    // Processed, but the file is not valid JSON: marked, said in the headline, and exit code 0 still.
+    expect(run.stderr).toContain('! broken.json  Invalid JSON at line 3, column 1  (');
+    expect(document.files.map((entry) => entry.fileHasProblems === true)).toEqual([false, false, false, false, false, false, true]);
     // In parallel: the three big files were all created before the first of them was uploaded.
     const [first, second, third] = document.files;
     const events = (await Promise.all([first, second, third].map((entry) => listJobEvents(db, entry?.jobId ?? '')))).flat();
