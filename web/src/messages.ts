@@ -136,7 +136,7 @@ export function explainJob(job: JobView): Explanation {
     case 'rejected':
       return {
         title: 'Rejected',
-        detail: `${rejectionReason(job) ?? (reason || 'The file was not what it claimed to be.')} The stored file was deleted; check the file, then add it again.`,
+        detail: `${describeRejection(job).reason ?? (reason || 'The file was not what it claimed to be.')} The stored file was deleted; check the file, then add it again.`,
       };
     case 'cancelled':
       return { title: 'Upload cancelled', detail: 'Nothing was kept. Add the file again to upload it.' };
@@ -155,55 +155,51 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Why the job was rejected, in a sentence of plain words; undefined when the server recorded no specifics. */
-function rejectionReason(job: JobView): string | undefined {
+interface Rejection {
+  /** "Rejected: the bytes are a ZIP archive, not CSV". */
+  headline: string;
+  /** The same in a sentence, for the card's details; undefined when the server recorded no specifics. */
+  reason?: string;
+}
+
+/** A rejection in plain words, from the facts the server recorded with it, else from its message. */
+function describeRejection(job: JobView): Rejection {
   const facts = rejectionFacts(job);
-  const declared = text(facts.declaredType) ?? job.contentType;
+  const declared = describeType(text(facts.declaredType) ?? job.contentType);
+  const detected = text(facts.detectedType);
+  const stored = text(facts.storedType);
   switch (job.error?.code) {
-    case 'CONTENT_TYPE_NOT_ALLOWED': {
-      const detected = text(facts.detectedType);
-      if (detected === undefined) return undefined;
-      return `It was sent as ${describeType(declared)}, but its bytes are ${describeTypeWithArticle(detected)}, which this server does not accept.`;
-    }
-    case 'CONTENT_TYPE_MISMATCH': {
-      const stored = text(facts.storedType);
-      return stored === undefined ? undefined : `It reached storage as ${describeType(stored)}, not the ${describeType(declared)} announced.`;
-    }
+    case 'CONTENT_TYPE_NOT_ALLOWED':
+      if (detected === undefined) break;
+      return {
+        headline: `Rejected: the bytes are ${describeTypeWithArticle(detected)}, not ${declared}`,
+        reason: `It was sent as ${declared}, but its bytes are ${describeTypeWithArticle(detected)}, which this server does not accept.`,
+      };
+    case 'CONTENT_TYPE_MISMATCH':
+      if (stored === undefined) break;
+      return { headline: `Rejected: stored as ${describeType(stored)}, not ${declared}`, reason: `It reached storage as ${describeType(stored)}, not the ${declared} announced.` };
     case 'SIZE_MISMATCH':
-      return typeof facts.storedBytes === 'number' && typeof facts.declaredBytes === 'number'
-        ? `${plural(facts.storedBytes, 'byte')} reached storage; ${formatNumber(facts.declaredBytes)} were announced.`
-        : undefined;
+      return {
+        headline: 'Rejected: not the size announced',
+        ...(typeof facts.storedBytes === 'number' && typeof facts.declaredBytes === 'number'
+          ? { reason: `${plural(facts.storedBytes, 'byte')} reached storage; ${formatNumber(facts.declaredBytes)} were announced.` }
+          : {}),
+      };
     case 'SHA256_MISMATCH':
-      return 'Its SHA-256 is not the one announced when the upload started: these are not the bytes that were meant to be sent.';
-    default:
-      return undefined;
+      return {
+        headline: 'Rejected: not the bytes announced (SHA-256 differs)',
+        reason: 'Its SHA-256 is not the one announced when the upload started: these are not the bytes that were meant to be sent.',
+      };
+    case 'OBJECT_CHANGED':
+      return { headline: 'Rejected: the file was replaced after it was checked' };
   }
+  const message = job.error?.message.trim();
+  return { headline: message ? `Rejected: ${message.charAt(0).toLowerCase()}${message.slice(1).replace(/[.]$/, '')}` : 'Rejected' };
 }
 
 /** A rejected job's one line: "Rejected: the bytes are a ZIP archive, not CSV". */
 export function rejectionHeadline(job: JobView): string {
-  const facts = rejectionFacts(job);
-  const declared = text(facts.declaredType) ?? job.contentType;
-  switch (job.error?.code) {
-    case 'CONTENT_TYPE_NOT_ALLOWED': {
-      const detected = text(facts.detectedType);
-      if (detected !== undefined) return `Rejected: the bytes are ${describeTypeWithArticle(detected)}, not ${describeType(declared)}`;
-      break;
-    }
-    case 'CONTENT_TYPE_MISMATCH': {
-      const stored = text(facts.storedType);
-      if (stored !== undefined) return `Rejected: stored as ${describeType(stored)}, not ${describeType(declared)}`;
-      break;
-    }
-    case 'SIZE_MISMATCH':
-      return 'Rejected: not the size announced';
-    case 'SHA256_MISMATCH':
-      return 'Rejected: not the bytes announced (SHA-256 differs)';
-    case 'OBJECT_CHANGED':
-      return 'Rejected: the file was replaced after it was checked';
-  }
-  const message = job.error?.message.trim();
-  return message ? `Rejected: ${message.charAt(0).toLowerCase()}${message.slice(1).replace(/[.]$/, '')}` : 'Rejected';
+  return describeRejection(job).headline;
 }
 
 /** A job that worked on a file with a problem (invalid JSON, malformed rows, text that is not UTF-8). */
