@@ -115,6 +115,14 @@ describe('describeResult', () => {
     expect(city.summary).toMatch(/^city: 200 values; most frequent: (Berlin|Paris|Oslo) 67, /);
   });
 
+  it('charts the first 24 columns of a wide file, and says so', async () => {
+    const header = Array.from({ length: 40 }, (_, index) => `c${index}`).join(',');
+    const rows = Array.from({ length: 30 }, (_, row) => Array.from({ length: 40 }, (_, column) => (row * column) % 7).join(','));
+    const profile = section(describeResult(await resultFor(`${header}\n${rows.join('\n')}\n`, 'text/csv', 'wide.csv')), 'csv');
+    const block = profile.blocks.find((candidate) => candidate.kind === 'charts');
+    expect(block?.kind === 'charts' ? [block.caption, block.charts.length] : null).toEqual(['Distributions (the first 24 of 40 columns with one)', 24]);
+  });
+
   it('says where a CSV breaks and which rows are ragged', async () => {
     const sections = describeResult(await resultFor('a,b\n1,2\n3\n"unclosed,4\n', 'text/csv', 'broken.csv'));
     const profile = section(sections, 'csv');

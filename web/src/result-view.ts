@@ -63,6 +63,8 @@ export interface Headline {
 const maxListedKeys = 40;
 /** Values drawn as bars for a text column; the rest are one "other" figure in the summary. */
 const maxBars = 6;
+/** Columns charted: a file of hundreds of columns would make a card of thousands of shapes. */
+const maxCharts = 24;
 
 const crashSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -496,7 +498,8 @@ function describeCsv(csv: CsvSummary): ResultSection {
   const malformed = csv.malformedRows ?? 0;
   const firstMalformed = csv.firstMalformedRows?.[0];
   const withStats = csv.columnProfiles.some((column) => column.distinct !== undefined);
-  const charts = compactCharts(csv.columnProfiles.map(columnChart));
+  const allCharts = compactCharts(csv.columnProfiles.map(columnChart));
+  const charts = allCharts.slice(0, maxCharts);
   const unprofiled = csv.columns - csv.columnProfiles.length;
   return {
     analyzer: 'csv',
@@ -545,7 +548,9 @@ function describeCsv(csv: CsvSummary): ResultSection {
         rows: csv.columnProfiles.map((column) => (withStats ? columnRow(column) : [column.name, typeWord(column.type), formatNumber(column.empty), cell(column.min), cell(column.max)])),
         numeric: withStats ? [2, 3, 4, 7] : [2],
       },
-      charts.length > 0 ? { kind: 'charts', caption: 'Distributions', charts } : null,
+      charts.length > 0
+        ? { kind: 'charts', caption: allCharts.length > charts.length ? `Distributions (the first ${charts.length} of ${formatNumber(allCharts.length)} columns with one)` : 'Distributions', charts }
+        : null,
       csv.sampleRows.length > 0
         ? {
             kind: 'table',
