@@ -137,7 +137,10 @@ describe('retry of a job that is not failed', () => {
   });
 
   it('records one retry when two arrive at once; the other is told the job is running', async () => {
-    const { jobId, token } = await p.upload(bytes('a,b\n1,2\n'), `twice-failalways-${unique()}.csv`, 'text/csv');
+    // Each attempt holds its job for 0.6 s: the retried budget of five cannot have failed
+    // again before the second call is answered (each starts afresh, 5-10 ms apart here, and a
+    // second call may wait for a cold worker).
+    const { jobId, token } = await p.upload(bytes('a,b\n1,2\n'), `twice-failalways-hold600ms-${unique()}.csv`, 'text/csv');
     await p.sweepUntil(jobId, 'failed', 25_000);
     const outcomes = await Promise.allSettled([p.client.retry({ jobId, token }), p.client.retry({ jobId, token })]);
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
