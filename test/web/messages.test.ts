@@ -40,7 +40,7 @@ describe('a rejected job', () => {
       'It was sent as JSON, but its bytes are a ZIP archive, which this server does not accept. The stored file was deleted; check the file, then add it again.',
     );
     const audio = rejected('CONTENT_TYPE_NOT_ALLOWED', '…', { code: 'CONTENT_TYPE_NOT_ALLOWED', detectedType: 'audio/mpeg', declaredType: 'text/csv' });
-    expect(rejectionHeadline(audio)).toBe('Rejected: the bytes are an MP3 audio, not CSV');
+    expect(rejectionHeadline(audio)).toBe('Rejected: the bytes are an MP3 audio file, not CSV');
   });
 
   it('says which sizes disagreed, or which hash', () => {

@@ -78,16 +78,16 @@ const typeNames: Record<string, string> = {
   'application/wasm': 'WebAssembly module',
   'application/x-elf': 'ELF executable',
   'application/x-msdownload': 'Windows executable',
-  'audio/mpeg': 'MP3 audio',
-  'video/mp4': 'MP4 video',
+  'audio/mpeg': 'MP3 audio file',
+  'video/mp4': 'MP4 video file',
 };
 
 export function describeType(contentType: string): string {
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   const known = typeNames[type];
   if (known !== undefined) return known;
-  for (const [prefix, noun] of [['image/', 'image'], ['audio/', 'audio'], ['video/', 'video']] as const) {
-    if (type.startsWith(prefix)) return `${type.slice(prefix.length).replace(/^x-/, '').toUpperCase()} ${noun}`;
+  for (const [prefix, noun] of [['image/', 'image'], ['audio/', 'audio file'], ['video/', 'video file']] as const) {
+    if (type.startsWith(prefix)) return `${type.slice(prefix.length).replace(/^x-/, '').replace(/\+xml$/, '').toUpperCase()} ${noun}`;
   }
   return type || 'Unknown type';
 }
@@ -95,7 +95,7 @@ export function describeType(contentType: string): string {
 /** Letters whose names start with a vowel sound: "an MP3", "an SVG", "a PNG". */
 const vowelSoundLetters = new Set([...'AEFHILMNORSX']);
 
-/** describeType with its article, for a sentence: "a ZIP archive", "an MP3 audio", "an image". */
+/** describeType with its article, for a sentence: "a ZIP archive", "an MP3 audio file", "an SVG image". */
 export function describeTypeWithArticle(contentType: string): string {
   const name = describeType(contentType);
   const firstWord = name.split(/[\s(]/)[0] ?? '';
