@@ -1,8 +1,8 @@
 // Bundles every function in project.yml into the one CommonJS file its `.include` names, with
 // `exports.main`, so the deployed function needs no node_modules and `doctl serverless deploy .`
 // ships exactly that file (docs/platform-facts.md: `.include` with one file → a single-file action).
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build as esbuild } from 'esbuild';
 import { bundlePath, loadProject, ProjectError, type FunctionSpec } from './project.js';
@@ -27,9 +27,12 @@ export async function buildFunction(fn: FunctionSpec): Promise<BuiltFunction> {
   const entry = path.join(fn.directory, 'index.ts');
   if (!existsSync(entry)) throw new ProjectError(`${fn.qualifiedName}: ${entry} is missing`);
   const bundle = bundlePath(fn);
-  await esbuild({
+  const built = await esbuild({
     entryPoints: [entry],
     outfile: bundle,
+    // Written below, whole or not at all: a rebuild (npm run dev's, another test run's) must
+    // never let a platform that starts meanwhile read half a bundle.
+    write: false,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -46,7 +49,21 @@ export async function buildFunction(fn: FunctionSpec): Promise<BuiltFunction> {
     legalComments: 'none',
     logLevel: 'warning',
   });
+  const code = built.outputFiles[0]?.contents;
+  if (code === undefined) throw new ProjectError(`${fn.qualifiedName}: esbuild wrote no bundle`);
+  writeWhole(bundle, code);
   return describeBundle(fn.qualifiedName, bundle);
+}
+
+/**
+ * Replaces `file` with `code` atomically (a temporary file renamed over it), and not at all when it
+ * holds these bytes already, so an unchanged rebuild touches nothing.
+ */
+function writeWhole(file: string, code: Uint8Array): void {
+  if (existsSync(file) && Buffer.compare(readFileSync(file), code) === 0) return;
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(temporary, code);
+  renameSync(temporary, file);
 }
 
 export function describeBundle(qualifiedName: string, bundle: string): BuiltFunction {
