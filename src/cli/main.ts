@@ -20,6 +20,27 @@ export interface CliRuntime {
   signal: AbortSignal;
 }
 
+/** A job token: 43 base64url characters (src/auth/job-tokens.ts), so one in 64 starts with `-`. */
+const tokenShape = /^-[A-Za-z0-9_-]{42}$/;
+
+/** Options whose value is the next argument, which may have any shape. */
+const optionsWithValues = new Set(['--key', '--api']);
+
+/**
+ * `sluice status <jobId> <token>` with a token that starts with `-` would be read as an unknown
+ * option (a usage error, exit 2). Such an argument is moved behind a `--`, where it is an operand
+ * whatever follows it; nothing else has that shape (an option's value is left where it is).
+ */
+export function withTokensAsOperands(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  const before = end === -1 ? [...argv] : argv.slice(0, end);
+  const after = end === -1 ? [] : argv.slice(end + 1);
+  const isToken = (arg: string, index: number) => tokenShape.test(arg) && !optionsWithValues.has(before[index - 1] ?? '');
+  const tokens = before.filter(isToken);
+  if (tokens.length === 0) return [...argv];
+  return [...before.filter((arg, index) => !isToken(arg, index)), '--', ...tokens, ...after];
+}
+
 export async function runCli(argv: readonly string[], runtime: CliRuntime): Promise<ExitCode> {
   const context: CliContext = {
     sources: loadSources(runtime.rootDir, runtime.env),
@@ -35,7 +56,7 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
     json = action.opts().json === true;
   });
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(withTokensAsOperands(argv), { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -182,6 +182,9 @@ describe('sluice upload', () => {
     const run = await sluice(['status', '00000000-0000-4000-8000-000000000000', 'x'.repeat(43)], { env: state.env });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('sluice: JOB_NOT_FOUND (404)');
+    // One token in 64 starts with '-' (base64url): still the token, not an unknown option.
+    const dashed = await sluice(['status', '00000000-0000-4000-8000-000000000000', `-${'x'.repeat(42)}`, '--json'], { env: state.env });
+    expect([dashed.code, dashed.stderr]).toEqual([1, expect.stringContaining('JOB_NOT_FOUND (404)')]);
   });
 
   it('on a terminal, draws a live bar per file with its speed and time left', async () => {

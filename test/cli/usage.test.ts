@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rootDir } from '../helpers/paths.js';
+import { withTokensAsOperands } from '../../src/cli/main.js';
 import { scratchDir, sluice } from './support.js';
 
 const version = (JSON.parse(readFileSync(path.join(rootDir, 'package.json'), 'utf8')) as { version: string }).version;
@@ -103,5 +104,15 @@ describe('sluice', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/sluice: cannot reach the Sluice API at http:\/\/127\.0\.0\.1:9\/api\/v1\/web\/ns \(.*\): check --api or SLUICE_API_BASE/);
     expect(Date.now() - started).toBeLessThan(8_000);
+  });
+});
+
+describe('withTokensAsOperands', () => {
+  const token = `-${'a'.repeat(42)}`;
+  it('moves a token that starts with - behind --, and leaves everything else', () => {
+    expect(withTokensAsOperands(['status', 'id', token, '--json'])).toEqual(['status', 'id', '--json', '--', token]);
+    expect(withTokensAsOperands(['status', 'id', 'plain-token', '--json'])).toEqual(['status', 'id', 'plain-token', '--json']);
+    expect(withTokensAsOperands(['status', '--key', token, 'id', 'tok'])).toEqual(['status', '--key', token, 'id', 'tok']);
+    expect(withTokensAsOperands(['status', 'id', '--', token])).toEqual(['status', 'id', '--', token]);
   });
 });
