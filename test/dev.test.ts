@@ -46,7 +46,7 @@ interface Dev {
 async function startDev(): Promise<Dev> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-dev-test-'));
   dataDirs.push(dataDir);
-  const child = spawn(process.execPath, [path.join(rootDir, 'node_modules/tsx/dist/cli.mjs'), 'scripts/dev.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
     cwd: rootDir,
     env: { ...process.env, PORT: '0', FUNCTIONS_PORT: '0', SPACES_PORT: '0', POSTGRES_PORT: '0', SLUICE_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
