@@ -62,6 +62,26 @@ describe.skipIf(missing)(missing ? `PgBouncer in transaction mode (${pgBouncerMi
     return sql;
   }
 
+  /** Runs `work` while `holder` keeps its server connection busy in an open transaction. */
+  async function whileHeld(holder: Sql, work: () => Promise<void>): Promise<void> {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const holderDone = holder.begin(async (tx) => {
+      await tx`select 1`;
+      holding();
+      await released;
+    });
+    await held;
+    try {
+      await work();
+    } finally {
+      release();
+      await holderDone;
+    }
+  }
+
   const backendPid = async (sql: Sql | postgres.Sql): Promise<number> => {
     const [row] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
     if (row === undefined) throw new Error('no row');
@@ -95,23 +115,10 @@ describe.skipIf(missing)(missing ? `PgBouncer in transaction mode (${pgBouncerMi
     expect(await unprepared.begin(statement)).toEqual([{ answer: 42 }]);
 
     // Keep that connection busy in an open transaction, so the next transactions get the other one.
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let holding: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (holding = resolve));
-    const holderDone = holder.begin(async (tx) => {
-      await tx`select 1`;
-      holding();
-      await released;
-    });
-    await held;
-    try {
+    await whileHeld(holder, async () => {
       await expect(prepared.begin(statement)).rejects.toThrow(/prepared statement .* does not exist/);
       expect(await unprepared.begin(statement)).toEqual([{ answer: 42 }]);
-    } finally {
-      release();
-      await holderDone;
-    }
+    });
   });
 
   it('applies all migrations through the pool when two deploys race, each once, and then nothing', async () => {
@@ -209,22 +216,9 @@ describe.skipIf(missing)(missing ? `PgBouncer in transaction mode (${pgBouncerMi
         // Another client, on the server connection the setter left idle, inherits it.
         expect(await timeoutOf(other)).toBe('4321ms');
         // With that connection busy, the setter's next query runs on the other one, without it.
-        let release: () => void = () => undefined;
-        const released = new Promise<void>((resolve) => (release = resolve));
-        let holding: () => void = () => undefined;
-        const held = new Promise<void>((resolve) => (holding = resolve));
-        const holderDone = holder.begin(async (tx) => {
-          await tx`select 1`;
-          holding();
-          await released;
-        });
-        await held;
-        try {
+        await whileHeld(holder, async () => {
           expect(await timeoutOf(setter)).toBe('0');
-        } finally {
-          release();
-          await holderDone;
-        }
+        });
       } finally {
         await other`reset statement_timeout`;
         await setter`reset statement_timeout`;

@@ -3,7 +3,7 @@ import { csvAnalyzer, type CsvSummary } from '../../src/analyzers/csv.js';
 import { cellHash, hashCell } from '../../src/analyzers/csv/cell-hash.js';
 import type { CsvColumnSummary } from '../../src/analyzers/csv/column.js';
 import { HyperLogLog } from '../../src/analyzers/csv/hyperloglog.js';
-import { analyze, bytes } from './fixtures.js';
+import { analyze, bytes, seededRandom } from './fixtures.js';
 
 /**
  * The CSV summary straight from the sink, fed in two chunkings that must agree: the files here
@@ -25,19 +25,6 @@ function column(summary: CsvSummary, index: number): CsvColumnSummary {
   const entry = summary.columnProfiles[index];
   if (entry?.detail !== 'full') throw new Error(`column ${index} has no full profile`);
   return entry;
-}
-
-/** Deterministic pseudo-random numbers in [0, 1) (xorshift32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 2 ** 32;
-  };
 }
 
 function csv(header: string, rows: number, row: (index: number) => string): string {
@@ -104,7 +91,7 @@ describe('csv column profiles', () => {
   });
 
   it('finds the heavy hitters among many values, each count a lower bound within the error', async () => {
-    const next = random(7);
+    const next = seededRandom(7);
     const rows = 100_000;
     const truth = new Map<string, number>();
     const text = csv('value', rows, (index) => {
@@ -145,7 +132,7 @@ describe('csv column profiles', () => {
   });
 
   it('estimates quantiles of a large column within 1 % (DDSketch)', async () => {
-    const next = random(11);
+    const next = seededRandom(11);
     const values: number[] = [];
     const text = csv('amount', 50_000, () => {
       // Log-uniform over six decades, as prices and sizes often are, with negatives.

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { CsvTokenizer, unescapeQuotes, type CsvRecordSink, type Malformation } from '../../src/analyzers/csv/tokenizer.js';
+import { seededRandom } from './fixtures.js';
 
 type Parsed = { rows: string[][]; lines: number[]; malformations: (Malformation | null)[] };
 
@@ -28,19 +29,6 @@ function tokenize(text: string, chunkSize: number, delimiter = ','): Parsed {
 
 const chunkSizes = [1, 2, 3, 7, 64 * 1024];
 
-/** Deterministic pseudo-random numbers (xorshift32), so the corpus is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 2 ** 32;
-  };
-}
-
 /** RFC 4180 files: fields with delimiters, quotes, CRLF and LF, non-ASCII, empty ones; quoted where they must be. */
 function rfc4180File(next: () => number, delimiter: string): string {
   const pieces = ['a', 'bc', ' ', delimiter, '"', '\n', '\r\n', 'é', '日本', '😀', '', '12.5', '-3', 'x y'];
@@ -61,7 +49,7 @@ function rfc4180File(next: () => number, delimiter: string): string {
 
 describe('csv tokenizer', () => {
   it('agrees with csv-parse on generated RFC 4180 files, in any chunking', () => {
-    const next = random(20240601);
+    const next = seededRandom(20240601);
     for (let file = 0; file < 300; file += 1) {
       const delimiter = file % 3 === 0 ? '\t' : file % 3 === 1 ? ';' : ',';
       const text = rfc4180File(next, delimiter);

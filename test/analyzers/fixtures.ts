@@ -142,17 +142,23 @@ export function makeJpeg(width: number, height: number, exifBytes = 0): Uint8Arr
   ]);
 }
 
-/** Deterministic pseudo-random bytes (xorshift32), so "random binary" is the same on every run. */
-export function pseudoRandomBytes(length: number, seed = 0x9e3779b9): Uint8Array {
-  const data = new Uint8Array(length);
+/** Deterministic pseudo-random numbers in [0, 1) (xorshift32), so a generated corpus is the same on every run. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
-  for (let index = 0; index < length; index += 1) {
+  return () => {
     state ^= state << 13;
     state >>>= 0;
     state ^= state >>> 17;
     state ^= state << 5;
     state >>>= 0;
-    data[index] = state & 0xff;
-  }
+    return state / 2 ** 32;
+  };
+}
+
+/** Deterministic pseudo-random bytes (the low byte of each seededRandom state), so "random binary" is the same on every run. */
+export function pseudoRandomBytes(length: number, seed = 0x9e3779b9): Uint8Array {
+  const data = new Uint8Array(length);
+  const next = seededRandom(seed);
+  for (let index = 0; index < length; index += 1) data[index] = (next() * 2 ** 32) & 0xff;
   return data;
 }
