@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { runAnalyzers } from '../src/analyzers/run.js';
 import { residentBytes } from '../test/helpers/processes.js';
 import { generate, inputContentTypes } from './generate.js';
-import { fileAnchors, mebibyte, peakSampler, readStream, type Measured } from './measure.js';
+import { fileAnchors, figure, mebibyte, peakSampler, readStream, stats, type Measured } from './measure.js';
 
 /** Interleaved runs per measurement: the median of five is robust to one disturbed run. */
 export const analyzerRuns = 5;
@@ -76,14 +76,6 @@ const parseAnchors: Partial<Record<Kind, Measured>> = {
   },
 };
 
-function stats(values: number[]): { median: number; min: number; max: number } {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
-}
-
-const figure = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 const times = (value: number) => `${value.toFixed(2)}×`;
 
 /**

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { build } from 'esbuild';
 import { generate } from './generate.js';
-import { fileAnchors, readStream, type Measured } from './measure.js';
+import { fileAnchors, figure, readStream, stats, type Measured } from './measure.js';
 
 type AnalyzersModule = typeof import('../src/analyzers/run.js') & typeof import('../src/analyzers/csv.js');
 
@@ -90,14 +90,6 @@ const profiles = ({ runAnalyzers, csvAnalyzer }: AnalyzersModule): Measured[] =>
   },
 ];
 
-function stats(values: number[]): { median: number; min: number; max: number } {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
-}
-
-const figure = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
 /**
  * Generates a CSV of `sizeBytes`, then runs every measurement once untimed and `runs` times

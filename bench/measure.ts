@@ -70,3 +70,20 @@ export function table(rows: Array<Record<string, string>>): string {
   const render = (cells: string[]) => `| ${cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join(' | ')} |`;
   return [render(columns), render(widths.map((width) => '-'.repeat(width))), ...rows.map((row) => render(columns.map((column) => row[column] ?? '')))].join('\n');
 }
+
+/** Median, min and max of a run's figures. */
+export function stats(values: number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
+}
+
+/** `median (min–max)`, or the one value alone. */
+export const spread = (values: number[], format: (value: number) => string) => {
+  const { median, min, max } = stats(values);
+  return values.length === 1 ? format(median) : `${format(median)} (${format(min)}–${format(max)})`;
+};
+
+/** A throughput as a table shows it: whole above 100, one decimal below. */
+export const figure = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));

@@ -17,8 +17,8 @@ import type { Platform } from '../src/local/platform.js';
 import { processMemory } from '../src/local/processes.js';
 import { createStorage, deleteObject, headObject } from '../src/storage/spaces.js';
 import { generate, inputContentTypes, type InputKind } from './generate.js';
-import { mebibyte } from './measure.js';
-import { runBenchJob, spread, stats } from './system.js';
+import { mebibyte, spread, stats } from './measure.js';
+import { runBenchJob } from './system.js';
 
 /** The issue's sizes; `--sizes` picks others, `--quick` only the first. */
 export const memorySizesMiB = [100, 1024, 4096];

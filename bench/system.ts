@@ -8,7 +8,7 @@ import { loadDatabaseConfig } from '../src/config.js';
 import { createSql, type Sql } from '../src/db/client.js';
 import { startPlatform, type Platform } from '../src/local/platform.js';
 import { generateBlob, type InputKind } from './generate.js';
-import { formatMs, mebibyte, mibPerSecond, percentile } from './measure.js';
+import { formatMs, mebibyte, mibPerSecond, percentile, spread } from './measure.js';
 import { processMemory } from '../src/local/processes.js';
 
 const rootDir = new URL('..', import.meta.url).pathname;
@@ -96,19 +96,6 @@ export async function benchUpload(platform: Platform, sizeBytes: number): Promis
 const jobPollMs = 10;
 /** Processing runs per kind: each is an upload, its job run to the end, and a plain GET of the object. */
 export const processingRuns = 3;
-
-export function stats(values: number[]): { median: number; min: number; max: number } {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
-}
-
-/** `median (min–max)`, or the one value alone. */
-export const spread = (values: number[], format: (value: number) => string) => {
-  const { median, min, max } = stats(values);
-  return values.length === 1 ? format(median) : `${format(median)} (${format(min)}–${format(max)})`;
-};
 
 /** The time a plain GET of `key` takes from a process of its own (bench/plain-get.ts). */
 async function plainGetMs(platform: Platform, key: string, sizeBytes: number): Promise<number> {
